@@ -1,0 +1,179 @@
+"""Command line: the TUI wizard, the headless ``apply``, and the ``plan`` printer."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from stepwizard import __version__
+from stepwizard.answers import Answers, AnswersError, answers_json_schema, load_answers
+from stepwizard.context import Context
+from stepwizard.engine import render_plan, run_step
+from stepwizard.i18n import _, install_language
+from stepwizard.interaction import HeadlessInteraction
+from stepwizard.logsetup import default_log_file, setup_logging
+from stepwizard.runner import Runner
+from stepwizard.state import DEFAULT_STATE_PATH, StateStore, StepStatus
+from stepwizard.steps import all_steps
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every option explained."""
+    parser = argparse.ArgumentParser(
+        prog="stepwizard",
+        description=_("Set up a hardened smallstep step-ca on this Debian host. Without a "
+                      "command, starts the interactive wizard (same as 'setup')."))
+    parser.add_argument("--version", action="version", version=f"stepwizard {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--log-file", type=Path, metavar="FILE",
+                        help=_("log file (default: /var/log/stepwizard/stepwizard.log; for a "
+                               "dry run by a normal user, ~/.local/state/stepwizard/)"))
+    common.add_argument("--state-file", type=Path, metavar="FILE", default=DEFAULT_STATE_PATH,
+                        help=_("progress file read by a re-run to resume (default: %(default)s)"))
+    common.add_argument("--lang", metavar="CODE",
+                        help=_("language of messages, for example en or fr (default: from "
+                               "LANGUAGE, LC_ALL, LC_MESSAGES or LANG)"))
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    setup = commands.add_parser("setup", parents=[common],
+                                help=_("interactive wizard (the default command)"))
+    setup.add_argument("--dry-run", action="store_true",
+                       help=_("walk every screen and show each command and file without "
+                              "running or writing anything; works as any user"))
+    setup.add_argument("--answers", type=Path, metavar="FILE",
+                       help=_("pre-fill the forms from this answers file (TOML or JSON)"))
+
+    apply = commands.add_parser("apply", parents=[common],
+                                help=_("run every step without a user interface"))
+    apply.add_argument("--answers", type=Path, metavar="FILE", required=True,
+                       help=_("answers file (TOML or JSON); see examples/answers.toml"))
+    apply.add_argument("--dry-run", action="store_true",
+                       help=_("print the plan of every step and stop"))
+    apply.add_argument("--trust-on-first-use", action="store_true",
+                       help=_("accept the repository signing key without an expected "
+                              "fingerprint (its fingerprint is logged)"))
+
+    plan = commands.add_parser("plan", parents=[common],
+                               help=_("print the commands and files of a full setup"))
+    plan.add_argument("--answers", type=Path, metavar="FILE", required=True,
+                      help=_("answers file (TOML or JSON)"))
+
+    commands.add_parser("schema", help=_("print the JSON Schema of the answers file"))
+    return parser
+
+
+def print_lines(lines: list[str]) -> None:
+    """Print lines to stdout, flushing so progress shows at once over SSH."""
+    for line in lines:
+        print(line, flush=True)
+
+
+def make_context(answers: Answers, state: StateStore, log_file: Path | None) -> Context:
+    """Build a headless context whose output goes to stdout."""
+    runner = Runner(sink=lambda line: print("    " + line, flush=True))
+    return Context(answers=answers, runner=runner, interaction=HeadlessInteraction(answers),
+                   state=state, log_file=log_file)
+
+
+def command_apply(args: argparse.Namespace, answers: Answers, log_file: Path | None) -> int:
+    """Run (or with --dry-run, print) every step; return 0 only when the CA is verified."""
+    if args.trust_on_first_use:
+        answers = answers.model_copy(update={"trust_on_first_use": True})
+    if args.dry_run:
+        ctx = make_context(answers, StateStore(None), log_file)
+        print_lines(render_plan(all_steps(), ctx))
+        print(_("dry run: nothing was run or written"))
+        return EXIT_OK
+    if os.geteuid() != 0:
+        print(_("error: stepwizard apply must run as root; run it with sudo"), file=sys.stderr)
+        return EXIT_USAGE
+    state = StateStore(args.state_file)
+    state.set_answers(answers.model_dump(mode="json"))
+    ctx = make_context(answers, state, log_file)
+    steps = all_steps()
+    for number, step in enumerate(steps, start=1):
+        print(f"[{number}/{len(steps)}] {_(step.title)}", flush=True)
+        outcome = run_step(step, ctx)
+        if outcome.status is StepStatus.DONE:
+            print("    " + _("done"), flush=True)
+            continue
+        failure = outcome.failure
+        assert failure is not None
+        print(_("error in step {title}: {message}").format(title=_(step.title),
+                                                           message=failure.message),
+              file=sys.stderr, flush=True)
+        for line in failure.tail[-10:]:
+            print("    | " + line, file=sys.stderr, flush=True)
+        print(_("fix the problem and run the same command again: finished steps are skipped"),
+              file=sys.stderr, flush=True)
+        return EXIT_FAILED
+    fingerprint = state.fact("root_fingerprint") or ""
+    print(_("the CA is running: {url}").format(url=answers.ca_url))
+    print(_("root fingerprint: {fp}").format(fp=fingerprint))
+    print(_("clients: step ca bootstrap --ca-url {url} --fingerprint {fp}").format(
+        url=answers.ca_url, fp=fingerprint))
+    return EXIT_OK
+
+
+def command_setup(args: argparse.Namespace, log_file: Path | None) -> int:
+    """Start the Textual wizard; refuse a real run without root."""
+    if not args.dry_run and os.geteuid() != 0:
+        print(_("error: the wizard changes the system and must run as root: run 'sudo "
+                "stepwizard', or 'stepwizard setup --dry-run' to try it without changes"),
+              file=sys.stderr)
+        return EXIT_USAGE
+    answers = load_answers(args.answers) if args.answers else None
+    # The engine never imports Textual; the user interface lives in the screens package.
+    app_module = importlib.import_module("screens.app")
+    result: int = app_module.run_wizard(dry_run=args.dry_run, answers=answers,
+                                        state_file=None if args.dry_run else args.state_file,
+                                        log_file=log_file)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run the chosen command; return the exit status."""
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        args = build_parser().parse_args(["setup", *(argv or sys.argv[1:])])
+    if getattr(args, "lang", None):
+        install_language([args.lang])
+    if args.command == "schema":
+        print(json.dumps(answers_json_schema(), indent=2))
+        return EXIT_OK
+    dry_run = bool(getattr(args, "dry_run", False)) or args.command == "plan"
+    log_file = args.log_file or default_log_file(dry_run)
+    try:
+        setup_logging(log_file)
+    except OSError as error:
+        print(_("error: cannot write the log file {path}: {error}; choose another with "
+                "--log-file").format(path=log_file, error=error.strerror), file=sys.stderr)
+        return EXIT_USAGE
+    log.info("stepwizard %s: %s", __version__, args.command)
+    try:
+        if args.command == "setup":
+            return command_setup(args, log_file)
+        answers = load_answers(args.answers)
+    except AnswersError as error:
+        print(_("error: {message}").format(message=error), file=sys.stderr)
+        return EXIT_USAGE
+    if args.command == "plan":
+        ctx = make_context(answers, StateStore(None), log_file)
+        print_lines(render_plan(all_steps(), ctx))
+        return EXIT_OK
+    return command_apply(args, answers, log_file)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
