@@ -11,10 +11,10 @@ from typing import Any
 
 from stepwizard.answers import split_address
 from stepwizard.context import Context
+from stepwizard.errors import StepError
 from stepwizard.i18n import _
 from stepwizard.probe import https_get
 from stepwizard.stepcli import run_step_cli
-from stepwizard.steps.base import StepError
 
 
 def connect_host(ctx: Context) -> str:

@@ -6,11 +6,10 @@ from abc import ABC, abstractmethod
 from typing import ClassVar
 
 from stepwizard.context import Context
+from stepwizard.errors import StepError
 from stepwizard.plan import Plan
 
-
-class StepError(RuntimeError):
-    """A step cannot go on; the message says what failed, on which value, and what to do."""
+__all__ = ["Step", "StepError"]
 
 
 class Step(ABC):

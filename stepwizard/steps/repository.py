@@ -26,6 +26,17 @@ MIN_VERSIONS = {"step-cli": (0, 24, 0), "step-ca": (0, 24, 0)}
 log = logging.getLogger(__name__)
 
 
+def update_argv() -> list[str]:
+    """Return apt-get update limited to smallstep's source, failing on any error.
+
+    Limiting the update to this one source keeps an unrelated broken source on the host from
+    failing the step, and makes every error reported here one of smallstep's repository.
+    """
+    return ["apt-get", "update", "--error-on=any",
+            "-o", f"Dir::Etc::sourcelist={SOURCES_PATH}",
+            "-o", "Dir::Etc::sourceparts=-", "-o", "APT::Get::List-Cleanup=0"]
+
+
 def keyring_path(armored: bool) -> PurePosixPath:
     """Return the keyring file name apt expects for an armored or a binary key."""
     return KEYRING_DIR / ("smallstep.asc" if armored else "smallstep.gpg")
@@ -128,7 +139,7 @@ class Repository(Step):
         plan.command("gpg", "--show-keys", "--with-colons", purpose=_("read its fingerprint"))
         plan.write(keyring_path(True), None, purpose=_("the signing key"))
         plan.write(SOURCES_PATH, render_sources(answers.repository_url, keyring_path(True)))
-        plan.command("apt-get", "update", "--error-on=any")
+        plan.command(*update_argv())
         plan.command("apt-get", "install", "-y", *PACKAGES)
         return plan
 
@@ -148,7 +159,7 @@ class Repository(Step):
         saved_key = write_file(Path(keyring), key, mode=0o644)
         saved_sources = write_file(Path(SOURCES_PATH), sources, mode=0o644)
         try:
-            ctx.runner.run(["apt-get", "update", "--error-on=any"], timeout=600)
+            ctx.runner.run(update_argv(), timeout=600)
         except CommandError as error:
             restore_or_remove(Path(SOURCES_PATH), saved_sources)
             restore_or_remove(Path(keyring), saved_key)

@@ -44,7 +44,7 @@ def test_full_plan_lists_every_step_in_order() -> None:
     text = "\n".join(lines)
     assert "--remote-management" in text
     assert "--acme" in text
-    assert "apt-get update --error-on=any" in text
+    assert "apt-get update --error-on=any -o" in text
     assert "Signed-By: /etc/apt/keyrings/smallstep.asc" in text
     assert "AmbientCapabilities=CAP_NET_BIND_SERVICE" in text
     assert "--x509-default-dur 672h" in text
