@@ -1,0 +1,1 @@
+"""The Textual user interface of stepwizard: one module per wizard screen and one stylesheet."""

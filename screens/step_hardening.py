@@ -1,0 +1,13 @@
+"""Step screen: the hardened TLS settings of ca.json."""
+
+from __future__ import annotations
+
+from screens.step_screen import StepScreen
+from stepwizard.i18n import N_
+
+
+class HardeningScreen(StepScreen):
+    """Shows and runs the step for the hardened TLS settings of ca.json."""
+
+    ADVICE = N_("Only the TLS and logging settings change; provisioners "
+                "stay as step ca init wrote them.")
