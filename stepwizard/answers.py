@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import tomllib
+import unicodedata
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from stepwizard.durations import DurationError, check_duration_order, normalize_duration
 from stepwizard.i18n import _
@@ -20,6 +30,18 @@ _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _UNIX_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 _PROVISIONER_NAME = re.compile(r"^[^\s/\\?#%]{1,128}$")
 _FINGERPRINT = re.compile(r"^[0-9A-F]{40}$")
+# The CA name goes into certificate subjects, where an organisation name may have 64.
+MAX_CA_NAME = 64
+# Printable ASCII without spaces or quotes: what a systemd unit line and apt accept unquoted.
+_SAFE_PATH = re.compile(r"^/[A-Za-z0-9._/@+-]*$")
+_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[!#-~]*)?$")
+# Folders the system owns: a CA here would be handed to the service user with all it holds.
+_SYSTEM_FOLDERS = frozenset({
+    "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/media", "/mnt",
+    "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var",
+    "/usr/local", "/usr/lib", "/usr/share", "/var/lib", "/var/log", "/var/tmp", "/var/cache",
+    "/etc/ssl", "/etc/systemd", "/etc/apt", "/etc/ssh",
+})
 
 
 def is_dns_name(value: str) -> bool:
@@ -31,7 +53,9 @@ def is_dns_name(value: str) -> bool:
 
 
 def is_ip_address(value: str) -> bool:
-    """Tell whether ``value`` is an IPv4 or IPv6 address."""
+    """Tell whether ``value`` is an IPv4 or IPv6 address without a zone (``%eth0``) suffix."""
+    if "%" in value:
+        return False
     try:
         ipaddress.ip_address(value)
     except ValueError:
@@ -42,7 +66,7 @@ def is_ip_address(value: str) -> bool:
 def split_address(value: str) -> tuple[str, int]:
     """Split a Go listen address (``:443``, ``127.0.0.1:443``, ``[::1]:443``) into host and port."""
     host, sep, port_text = value.rpartition(":")
-    if not sep or not port_text.isdigit():
+    if not sep or not (port_text.isascii() and port_text.isdigit()):
         raise ValueError(
             _("bind address {value!r} has no port; write it as host:port, for example :443 or "
               "127.0.0.1:8443").format(value=value)
@@ -92,13 +116,10 @@ class Answers(BaseModel):
 
     ca_name: str = Field(
         description="Name of the PKI, written into the root and intermediate certificates.",
-        min_length=1,
-        max_length=64,
     )
     dns_names: list[str] = Field(
         description="DNS names and IP addresses clients use to reach the CA; the first one "
         "forms the CA URL.",
-        min_length=1,
     )
     address: str = Field(
         default=":443",
@@ -115,7 +136,7 @@ class Answers(BaseModel):
     admin_subject: str = Field(
         default="step", description="Subject of the super admin created with remote management."
     )
-    remote_management: bool = Field(
+    remote_management: StrictBool = Field(
         default=True,
         description="Keep provisioners and admins in the CA's database, managed through its "
         "admin API.",
@@ -126,8 +147,10 @@ class Answers(BaseModel):
     acme_default_duration: str = Field(
         default="672h", description="Lifetime of ACME certificates when the client asks none."
     )
+    # Validated even when left out, because its validator checks min <= default <= max.
     acme_max_duration: str = Field(
-        default="8760h", description="Longest certificate lifetime an ACME client may request."
+        default="8760h", validate_default=True,
+        description="Longest certificate lifetime an ACME client may request.",
     )
     steppath: PurePosixPath = Field(
         default=PurePosixPath("/etc/step-ca"),
@@ -147,7 +170,7 @@ class Answers(BaseModel):
         description="Expected OpenPGP fingerprint of the signing key; a mismatch stops the "
         "setup.",
     )
-    trust_on_first_use: bool = Field(
+    trust_on_first_use: StrictBool = Field(
         default=False,
         description="Headless mode only: accept the signing key without an expected "
         "fingerprint (the fingerprint is logged).",
@@ -160,7 +183,7 @@ class Answers(BaseModel):
         default=None,
         description="File containing the admin provisioner's password; generated when absent.",
     )
-    reinitialize: bool = Field(
+    reinitialize: StrictBool = Field(
         default=False,
         description="Headless mode only: confirm that an existing PKI in STEPPATH is replaced "
         "(the old one is moved to a backup folder).",
@@ -170,8 +193,17 @@ class Answers(BaseModel):
     @classmethod
     def _check_ca_name(cls, value: str) -> str:
         value = value.strip()
-        if not value or any(ord(c) < 32 for c in value):
-            raise ValueError(_("the CA name must be printable text, for example 'Home CA'"))
+        if not value:
+            raise ValueError(_("the CA name is empty: type the name written into the "
+                               "certificates, for example 'Home CA'"))
+        # Categories C* (controls, format marks such as bidi overrides) and Z[lp] (line breaks).
+        if any(unicodedata.category(c)[0] == "C" or unicodedata.category(c) in
+                            ("Zl", "Zp") for c in value):
+            raise ValueError(_("the CA name must be printable text without control or "
+                               "formatting characters, for example 'Home CA'"))
+        if len(value) > MAX_CA_NAME:
+            raise ValueError(_("the CA name has {count} characters; shorten it to {maximum} "
+                               "or fewer").format(count=len(value), maximum=MAX_CA_NAME))
         return value
 
     @field_validator("dns_names", mode="before")
@@ -190,10 +222,14 @@ class Answers(BaseModel):
             if not (is_ip_address(name) or is_dns_name(name)):
                 raise ValueError(
                     _("{name!r} is neither a host name (RFC 1123: letters, digits and hyphens "
-                      "in dot-separated labels) nor an IP address").format(name=name)
+                      "in dot-separated labels; write internationalised names in their xn-- "
+                      "form) nor an IP address without a zone suffix").format(name=name)
                 )
             if name not in cleaned:
                 cleaned.append(name)
+        if not cleaned:
+            raise ValueError(_("give at least one DNS name or IP address clients will use, for "
+                               "example ca.home.arpa"))
         return cleaned
 
     @field_validator("address")
@@ -213,28 +249,60 @@ class Answers(BaseModel):
             )
         return value
 
+    @field_validator("acme_provisioner")
+    @classmethod
+    def _check_names_differ(cls, value: str, info: ValidationInfo) -> str:
+        if value == info.data.get("admin_provisioner"):
+            raise ValueError(
+                _("the ACME provisioner and the admin provisioner are both named {name!r}; "
+                  "give them different names, for example 'acme' and 'admin'").format(
+                    name=value)
+            )
+        return value
+
     @field_validator("acme_min_duration", "acme_default_duration", "acme_max_duration")
     @classmethod
-    def _check_duration(cls, value: str) -> str:
+    def _check_duration(cls, value: str, info: ValidationInfo) -> str:
         try:
-            return normalize_duration(value)
+            value = normalize_duration(value)
         except DurationError as error:
             raise ValueError(str(error)) from None
+        if info.field_name == "acme_max_duration":
+            minimum = info.data.get("acme_min_duration")
+            default = info.data.get("acme_default_duration")
+            if minimum is not None and default is not None:
+                try:
+                    check_duration_order(minimum, default, value)
+                except DurationError as error:
+                    raise ValueError(
+                        _("{error} (acme_min_duration {minimum}, acme_default_duration "
+                          "{default}, acme_max_duration {maximum})").format(
+                            error=error, minimum=minimum, default=default, maximum=value)
+                    ) from None
+        return value
 
     @field_validator("steppath")
     @classmethod
     def _check_steppath(cls, value: PurePosixPath) -> PurePosixPath:
-        if not value.is_absolute() or str(value) == "/":
+        text = re.sub("/+", "/", str(value)).rstrip("/") or "/"
+        if not value.is_absolute() or ".." in value.parts or not _SAFE_PATH.fullmatch(text):
             raise ValueError(
-                _("STEPPATH {value!r} must be an absolute folder other than /, for example "
-                  "/etc/step-ca").format(value=str(value))
+                _("STEPPATH {value!r} must be an absolute folder made of letters, digits and "
+                  "._/@+- only, without '..', for example /etc/step-ca").format(
+                    value=str(value))
             )
-        return value
+        if text in _SYSTEM_FOLDERS:
+            raise ValueError(
+                _("STEPPATH {value!r} is a system folder: the service user would own all of "
+                  "it. Use a folder of its own, for example /etc/step-ca").format(
+                    value=str(value))
+            )
+        return PurePosixPath(text)
 
     @field_validator("password_file", "provisioner_password_file")
     @classmethod
     def _check_password_path(cls, value: PurePosixPath | None) -> PurePosixPath | None:
-        if value is not None and not value.is_absolute():
+        if value is not None and (not value.is_absolute() or ".." in value.parts):
             raise ValueError(
                 _("password file {value!r} must be an absolute path").format(value=str(value))
             )
@@ -252,13 +320,31 @@ class Answers(BaseModel):
 
     @field_validator("repository_url", "repository_key_url")
     @classmethod
-    def _check_url(cls, value: str) -> str:
+    def _check_url(cls, value: str, info: ValidationInfo) -> str:
         value = value.strip()
-        if not re.match(r"^https://[^\s/]+(/\S*)?$", value):
+        # apt checks the repository's signature, so a plain-HTTP mirror or cache such as
+        # apt-cacher-ng is safe; the key itself is what that check trusts and needs HTTPS.
+        if info.field_name == "repository_url" and value.startswith("http://"):
+            value = "https://" + value.removeprefix("http://")
+            plain = True
+        else:
+            plain = False
+        if re.match(r"^https://[^/]*@", value):
             raise ValueError(
-                _("{value!r} is not an https:// URL; apt and the key download need HTTPS, for "
-                  "example {example}").format(value=value, example=SMALLSTEP_REPOSITORY_URL)
+                _("{value!r} contains a user name or password; put repository credentials in "
+                  "/etc/apt/auth.conf.d/ instead of the URL").format(value=value)
             )
+        if not value.startswith("https://") or not _URL.fullmatch(value):
+            raise ValueError(
+                _("{value!r} is not an https:// URL of printable ASCII characters; the signing "
+                  "key must come over HTTPS, for example {example}").format(
+                    value=value, example=SMALLSTEP_KEY_URL)
+                if info.field_name == "repository_key_url" else
+                _("{value!r} is not an http:// or https:// URL of printable ASCII characters, "
+                  "for example {example}").format(value=value, example=SMALLSTEP_REPOSITORY_URL)
+            )
+        if plain:
+            value = "http://" + value.removeprefix("https://")
         return value.rstrip("/") if value.count("/") > 2 else value
 
     @field_validator("repository_key_fingerprint")
@@ -267,22 +353,6 @@ class Answers(BaseModel):
         if value is None or not value.strip():
             return None
         return normalize_fingerprint(value)
-
-    @model_validator(mode="after")
-    def _check_relations(self) -> Answers:
-        if self.acme_provisioner == self.admin_provisioner:
-            raise ValueError(
-                _("the ACME provisioner and the admin provisioner are both named {name!r}; "
-                  "give them different names, for example 'acme' and 'admin'").format(
-                    name=self.acme_provisioner)
-            )
-        try:
-            check_duration_order(
-                self.acme_min_duration, self.acme_default_duration, self.acme_max_duration
-            )
-        except DurationError as error:
-            raise ValueError(str(error)) from None
-        return self
 
     # Derived values: one place computes them so plans, steps and screens agree.
 
@@ -357,18 +427,18 @@ class AnswersError(ValueError):
 
 def load_answers(path: Path) -> Answers:
     """Read an answers file (TOML or JSON) and validate it; raise AnswersError on any problem."""
+    if path.suffix not in (".toml", ".json"):
+        raise AnswersError(path, [_("unknown file type {suffix!r}: name the answers file "
+                                    "*.toml or *.json").format(suffix=path.suffix)])
     try:
-        raw = path.read_bytes()
+        raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    except IsADirectoryError as error:
+        raise AnswersError(path, [_("it is a folder, not a file")]) from error
     except OSError as error:
         raise AnswersError(path, [_("cannot read it: {error}").format(error=error.strerror)]) \
             from error
     try:
-        if path.suffix == ".json":
-            import json
-
-            data = json.loads(raw)
-        else:
-            data = tomllib.loads(raw.decode("utf-8"))
+        data = json.loads(raw) if path.suffix == ".json" else tomllib.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as error:
         raise AnswersError(path, [_("not valid TOML or JSON: {error}").format(error=error)]) \
             from error

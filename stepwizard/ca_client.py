@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import ssl
 import time
 from dataclasses import dataclass
@@ -14,7 +15,8 @@ from stepwizard.context import Context
 from stepwizard.errors import StepError
 from stepwizard.i18n import _
 from stepwizard.probe import https_get
-from stepwizard.stepcli import run_step_cli
+from stepwizard.secrets import REDACTOR, Secret
+from stepwizard.stepcli import Prompt, run_step_cli
 
 
 def connect_host(ctx: Context) -> str:
@@ -71,6 +73,29 @@ def admin_flags(ctx: Context) -> list[str]:
             "--admin-password-file", str(answers.provisioner_password_path)]
 
 
+def admin_prompts(ctx: Context) -> list[Prompt]:
+    """Prompts step may still show for admin commands, answered from the answers and files.
+
+    step asks for the admin password again, with no error text, when the one it was given is
+    wrong; the second prompt therefore fails the command instead of being answered.
+    """
+    answers = ctx.answers
+
+    def password(_match: re.Match[str]) -> str:
+        path = Path(answers.provisioner_password_path)
+        secret = Secret(path.read_text().rstrip())
+        REDACTOR.register(secret)
+        return secret.reveal() + "\r"
+
+    return [
+        Prompt(r"Please enter admin name/subject", lambda _m: answers.admin_subject + "\r",
+               _("admin subject")),
+        Prompt(r"Please enter the password to decrypt the provisioner key", password,
+               _("admin provisioner password (wrong password in {path}?)").format(
+                   path=answers.provisioner_password_path), once=True),
+    ]
+
+
 def list_provisioners(ctx: Context) -> list[dict[str, Any]]:
     """Return the provisioners the running CA serves, as ``step ca provisioner list`` prints."""
     result = run_step_cli(ctx.runner, [ctx.step_binary, "ca", "provisioner", "list"],
@@ -97,8 +122,8 @@ def find_acme(provisioners: list[dict[str, Any]], name: str) -> dict[str, Any] |
 
 
 def require_running(ctx: Context) -> None:
-    """Raise StepError unless the CA answers its health check."""
-    status = check_ca(ctx)
+    """Raise StepError unless the CA answers its health check within the start timeout."""
+    status = wait_for_ca(ctx, need_acme=False)
     if not status.healthy:
         raise StepError(_("step-ca does not answer at {url} ({error}): start the service "
                           "(systemctl start step-ca) and read 'journalctl -u step-ca'").format(

@@ -171,7 +171,17 @@ def parse_ca_config(text: str, source: str | Path = "ca.json") -> CaConfig:
     line, column and character position, and for a type error the key path of each value.
     """
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_reject_constant,
+                          object_pairs_hook=_reject_duplicate_keys)
+        # A lone surrogate such as "\ud800" parses but cannot be written back as UTF-8.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except _StrictJsonError as error:
+        raise CaConfigError(_("{path}: {reason}. Fix the file or restore a backup of it.")
+                            .format(path=source, reason=error)) from error
+    except (RecursionError, UnicodeEncodeError) as error:
+        raise CaConfigError(_("{path} cannot be read safely ({reason}). Fix the file or "
+                              "restore a backup of it.").format(
+                                  path=source, reason=type(error).__name__)) from error
     except json.JSONDecodeError as error:
         raise CaConfigError(
             _(
@@ -202,6 +212,26 @@ def parse_ca_config(text: str, source: str | Path = "ca.json") -> CaConfig:
         raise CaConfigError(
             _("{path} has invalid values: {problems}.").format(path=source, problems=problems)
         ) from error
+
+
+class _StrictJsonError(ValueError):
+    """ca.json uses a JSON extension step-ca would not read the same way."""
+
+
+def _reject_constant(name: str) -> float:
+    """Refuse NaN and Infinity, which Go's JSON decoder rejects."""
+    raise _StrictJsonError(_("it contains {name}, which is not JSON").format(name=name))
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Refuse an object with a repeated key: rewriting it would silently drop one value."""
+    seen: set[str] = set()
+    for key, _value in pairs:
+        if key in seen:
+            raise _StrictJsonError(_("the key {key!r} appears twice in one object").format(
+                key=key))
+        seen.add(key)
+    return dict(pairs)
 
 
 def load_ca_config(path: str | Path) -> CaConfig:
@@ -400,7 +430,7 @@ def _split_lines(text: str) -> list[str]:
 
 
 def _format_location(location: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in location) or "(top level)"
+    return ".".join(str(part) for part in location) or _("(top level)")
 
 
 def _write_backup(target: Path, original: os.stat_result) -> Path:
@@ -431,6 +461,9 @@ def _write_backup(target: Path, original: os.stat_result) -> Path:
 def _replace_file(
     target: Path, content: bytes, original: os.stat_result | None, new_file_mode: int
 ) -> None:
+    # Temporary files left by a run that was killed mid-write hold a full copy of the file.
+    for stale in target.parent.glob(f".{target.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
     descriptor, temporary_name = tempfile.mkstemp(
         dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
     )

@@ -33,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stepwizard",
         description=_("Set up a hardened smallstep step-ca on this Debian host. Without a "
-                      "command, starts the interactive wizard (same as 'setup')."))
+                      "command, starts the interactive wizard (same as 'setup')."),
+        epilog=_("Each command explains its own options: stepwizard COMMAND --help."))
     parser.add_argument("--version", action="version", version=f"stepwizard {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--log-file", type=Path, metavar="FILE",
@@ -95,9 +96,6 @@ def command_apply(args: argparse.Namespace, answers: Answers, log_file: Path | N
         print_lines(render_plan(all_steps(), ctx))
         print(_("dry run: nothing was run or written"))
         return EXIT_OK
-    if os.geteuid() != 0:
-        print(_("error: stepwizard apply must run as root; run it with sudo"), file=sys.stderr)
-        return EXIT_USAGE
     state = StateStore(args.state_file)
     state.set_answers(answers.model_dump(mode="json"))
     ctx = make_context(answers, state, log_file)
@@ -127,12 +125,7 @@ def command_apply(args: argparse.Namespace, answers: Answers, log_file: Path | N
 
 
 def command_setup(args: argparse.Namespace, log_file: Path | None) -> int:
-    """Start the Textual wizard; refuse a real run without root."""
-    if not args.dry_run and os.geteuid() != 0:
-        print(_("error: the wizard changes the system and must run as root: run 'sudo "
-                "stepwizard', or 'stepwizard setup --dry-run' to try it without changes"),
-              file=sys.stderr)
-        return EXIT_USAGE
+    """Start the Textual wizard; main() has already refused a real run without root."""
     answers = load_answers(args.answers) if args.answers else None
     # The engine never imports Textual; the user interface lives in the screens package.
     app_module = importlib.import_module("screens.app")
@@ -142,17 +135,50 @@ def command_setup(args: argparse.Namespace, log_file: Path | None) -> int:
     return result
 
 
+# Options of the top-level parser itself; any other leading option belongs to 'setup'.
+TOP_LEVEL_OPTIONS = ("-h", "--help", "--version")
+
+
+def with_default_command(argv: list[str]) -> list[str]:
+    """Put 'setup' in front of ``argv`` when it names no command.
+
+    argparse rejects ``stepwizard --answers FILE`` before a default could apply, because the
+    top-level parser has no --answers option and takes FILE for the command. So 'setup' is
+    added here when there are no arguments or the first one is an option of setup.
+    """
+    if not argv or (argv[0].startswith("-") and argv[0] not in TOP_LEVEL_OPTIONS):
+        return ["setup", *argv]
+    return argv
+
+
+def split_language_option(argv: list[str]) -> tuple[str | None, list[str]]:
+    """Return the value of --lang (None when absent) and ``argv`` without that option.
+
+    --lang is taken out before the parser is built, so that the option help is translated
+    and --lang works before the command too (``stepwizard --lang fr plan``). The words
+    argparse adds itself ("usage:", "options:") come from its own catalog and stay English.
+    """
+    scanner = argparse.ArgumentParser(prog="stepwizard", add_help=False, allow_abbrev=False)
+    scanner.add_argument("--lang", metavar="CODE")
+    known, rest = scanner.parse_known_args(argv)
+    return known.lang or None, rest
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the chosen command; return the exit status."""
-    args = build_parser().parse_args(argv)
-    if args.command is None:
-        args = build_parser().parse_args(["setup", *(argv or sys.argv[1:])])
-    if getattr(args, "lang", None):
-        install_language([args.lang])
+    language, arguments = split_language_option(list(sys.argv[1:] if argv is None else argv))
+    if language:
+        install_language([language])
+    args = build_parser().parse_args(with_default_command(arguments))
     if args.command == "schema":
         print(json.dumps(answers_json_schema(), indent=2))
         return EXIT_OK
     dry_run = bool(getattr(args, "dry_run", False)) or args.command == "plan"
+    if not dry_run and os.geteuid() != 0:
+        print(_("error: stepwizard {command} changes the system and must run as root: run it "
+                "with sudo, or add --dry-run to try it without changes").format(
+                    command=args.command), file=sys.stderr)
+        return EXIT_USAGE
     log_file = args.log_file or default_log_file(dry_run)
     try:
         setup_logging(log_file)
@@ -175,5 +201,15 @@ def main(argv: list[str] | None = None) -> int:
     return command_apply(args, answers, log_file)
 
 
+def entry_point() -> int:
+    """Run main() for the console script, ending quietly when the output pipe closes."""
+    try:
+        return main()
+    except BrokenPipeError:
+        # `stepwizard plan | head` closes the pipe early; that is not an error.
+        sys.stderr.close()
+        return EXIT_OK
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry_point())

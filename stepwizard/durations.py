@@ -102,16 +102,17 @@ def check_duration_order(
     Strings are parsed with parse_human_duration. The error names the pair that breaks
     the order and both values, in the canonical Go form.
     """
+    # The keys are the words the messages use; they are translated where shown.
     values = {
-        "minimum": _as_timedelta(minimum),
-        "default": _as_timedelta(default),
-        "maximum": _as_timedelta(maximum),
+        N_("minimum"): _as_timedelta(minimum),
+        N_("default"): _as_timedelta(default),
+        N_("maximum"): _as_timedelta(maximum),
     }
     for name, value in values.items():
         if value <= timedelta(0):
             raise DurationError(
                 _("The {name} duration {value} must be greater than zero.").format(
-                    name=name, value=format_go_duration(value)
+                    name=_(name), value=format_go_duration(value)
                 )
             )
 
@@ -122,8 +123,8 @@ def check_duration_order(
                     "The {lower} duration {lower_value} is greater than the {upper} duration "
                     "{upper_value}: lower the {lower} or raise the {upper}."
                 ).format(
-                    lower=lower,
-                    upper=upper,
+                    lower=_(lower),
+                    upper=_(upper),
                     lower_value=format_go_duration(values[lower]),
                     upper_value=format_go_duration(values[upper]),
                 )

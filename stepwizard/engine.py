@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shlex
 import time
 from dataclasses import dataclass, field
 
@@ -43,7 +44,7 @@ def describe_failure(error: BaseException) -> Failure:
     """Build the operator-facing report of ``error``."""
     if isinstance(error, CommandError):
         return Failure(str(error).splitlines()[0] + (("\n" + error.hint) if error.hint else ""),
-                       " ".join(error.argv), error.returncode, error.tail)
+                       shlex.join(error.argv), error.returncode, error.tail)
     if isinstance(error, PromptError):
         return Failure(str(error).split("\n", 1)[0], tail=error.screen.splitlines())
     return Failure(str(error) or error.__class__.__name__)

@@ -12,6 +12,9 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from stepwizard.errors import StepError
+from stepwizard.i18n import _
+
 log = logging.getLogger(__name__)
 
 BACKUP_ROOT = Path("/var/backups/stepwizard")
@@ -38,6 +41,23 @@ def backup_file(path: Path, backup_root: Path = BACKUP_ROOT) -> Path | None:
     os.chown(target, status.st_uid, status.st_gid)
     log.info("backed up %s to %s", path, target)
     return target
+
+
+def require_real_folder(path: Path) -> None:
+    """Raise StepError unless ``path`` is a folder and no part of it is a symbolic link.
+
+    Folders the service user owns could otherwise redirect root's writes and chowns to any
+    file of the system.
+    """
+    current = Path(path.anchor)
+    for part in path.parts[1:]:
+        current = current / part
+        if current.is_symlink():
+            raise StepError(_("{path} is a symbolic link; stepwizard does not follow links in "
+                              "the CA's folders: replace it with a real folder").format(
+                                  path=current))
+    if not path.is_dir():
+        raise StepError(_("{path} is not a folder").format(path=path))
 
 
 def ids_of(owner: str, group: str) -> tuple[int, int]:

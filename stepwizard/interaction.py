@@ -48,7 +48,7 @@ class HeadlessInteraction:
                 message + "\n" + _("Set repository_key_fingerprint to the expected value in the "
                                    "answers file, or set trust_on_first_use = true to accept it.")
             )
-        if topic in (Topic.REINITIALIZE, Topic.OVERWRITE_FILE):
+        if topic is Topic.REINITIALIZE:
             if self.answers.reinitialize:
                 return True
             raise NeedsOperator(

@@ -12,8 +12,11 @@ DEFAULT_LOG_FILE = Path("/var/log/stepwizard/stepwizard.log")
 
 
 def default_log_file(dry_run: bool) -> Path:
-    """Return the default log path: /var/log for real runs, the user's state folder otherwise."""
-    if not dry_run or os.geteuid() == 0:
+    """Return the default log path: /var/log for real runs, the user's state folder otherwise.
+
+    A dry run leaves the system's folders alone, also when root starts it.
+    """
+    if not dry_run:
         return DEFAULT_LOG_FILE
     state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
     return state / "stepwizard" / "stepwizard.log"
@@ -27,6 +30,8 @@ def setup_logging(path: Path) -> Path:
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter(REDACTOR))
+    # A full disk or a vanished log file must not print a traceback per log call.
+    logging.raiseExceptions = False
     root = logging.getLogger("stepwizard")
     root.setLevel(logging.INFO)
     root.handlers = [handler]

@@ -18,7 +18,7 @@ class HttpAnswer:
 
 
 def https_get(url: str, *, cafile: str, connect_host: str | None = None,
-              timeout: float = 5.0) -> HttpAnswer:
+              timeout: float = 15.0) -> HttpAnswer:
     """GET ``url`` trusting only ``cafile``; connect to ``connect_host`` when given.
 
     Connecting to another address while verifying the URL's host name lets the wizard check

@@ -35,9 +35,15 @@ class StateStore:
         self.data: dict[str, Any] = {"version": 1, "answers": None, "steps": {}, "facts": {}}
         if path is not None and path.exists():
             try:
-                self.data.update(json.loads(path.read_text()))
+                loaded = json.loads(path.read_text())
             except (OSError, ValueError) as error:
                 log.warning("ignoring unreadable state file %s: %s", path, error)
+                return
+            if not (isinstance(loaded, dict) and isinstance(loaded.get("steps", {}), dict)
+                    and isinstance(loaded.get("facts", {}), dict)):
+                log.warning("ignoring state file %s: not a stepwizard state", path)
+                return
+            self.data.update(loaded)
 
     @property
     def answers(self) -> dict[str, Any] | None:
@@ -62,7 +68,15 @@ class StateStore:
         self.save()
 
     def set_answers(self, answers: dict[str, Any]) -> None:
-        """Store the answers (JSON-ready, secret-free), then save."""
+        """Store the answers (JSON-ready, secret-free), then save.
+
+        Progress and facts of a run for another STEPPATH describe another CA, so they are
+        dropped.
+        """
+        previous = self.answers
+        if previous is not None and previous.get("steppath") != answers.get("steppath"):
+            self.data["steps"] = {}
+            self.data["facts"] = {}
         self.data["answers"] = answers
         self.save()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import shlex
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -68,6 +69,10 @@ def run_step_cli(runner: Runner, argv: Sequence[str], *, user: str | None,
     prompt), and CommandError when it exits non-zero or runs past ``timeout`` seconds.
     """
     full = as_user(argv, user, env)
+    if shutil.which(argv[0]) is None:
+        raise CommandError(full, 127, [], _("program not found: {name}; step comes with the "
+                                            "step-cli package, installed by the Repository "
+                                            "step").format(name=argv[0]))
     shown = REDACTOR.redact(shlex.join(full))
     log.info("run (pty): %s", shown)
     if not quiet:

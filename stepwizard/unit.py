@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from stepwizard.i18n import _
+from stepwizard.i18n import N_, _
 
 UNIT_NAME = "step-ca.service"
 DEFAULT_STEP_CA_BINARY = "/usr/bin/step-ca"
@@ -45,9 +45,9 @@ def exec_start_argv(
     Raises UnitError when a path is relative or contains characters that systemd would
     interpret.
     """
-    binary = _checked_path(Path(step_ca_binary), "step-ca binary")
+    binary = _checked_path(Path(step_ca_binary), N_("step-ca binary"))
     config = _checked_path(ca_json_path(steppath), "ca.json")
-    password = _checked_path(password_file, "password file")
+    password = _checked_path(password_file, N_("password file"))
     return [str(binary), str(config), "--password-file", str(password)]
 
 
@@ -79,8 +79,8 @@ def render_unit(
     checked_steppath = _checked_path(steppath, "STEPPATH")
     config_path = argv[1]
     password_path = argv[3]
-    _check_name(user, "user")
-    _check_name(group, "group")
+    _check_name(user, N_("user"))
+    _check_name(group, N_("group"))
     if not 1 <= port <= 65535:
         raise UnitError(_("The port {port} is not between 1 and 65535.").format(port=port))
 
@@ -169,7 +169,8 @@ def _sandbox_section(db_dir: Path | None) -> str:
         "SystemCallArchitectures=native",
     ]
     if db_dir is not None:
-        lines.append(f"ReadWritePaths={_checked_path(db_dir, 'database directory')}")
+        database_path = _checked_path(db_dir, N_("database directory"))
+        lines.append(f"ReadWritePaths={database_path}")
     return "\n".join(lines) + "\n"
 
 
@@ -179,7 +180,7 @@ def _checked_path(path: Path, role: str) -> Path:
     if not path.is_absolute():
         raise UnitError(
             _("The {role} path {path!r} must be absolute, for example /etc/step-ca.").format(
-                role=role, path=text
+                role=_(role), path=text
             )
         )
     if _UNSAFE_PATH_CHARACTERS.search(text):
@@ -188,7 +189,7 @@ def _checked_path(path: Path, role: str) -> Path:
                 "The {role} path {path!r} contains whitespace, a quote, a backslash, ';', "
                 "'%', '$' or a control character, which systemd would interpret. "
                 "Choose a path without them."
-            ).format(role=role, path=text)
+            ).format(role=_(role), path=text)
         )
     return path
 
@@ -199,5 +200,5 @@ def _check_name(name: str, role: str) -> None:
             _(
                 "The {role} name {name!r} is invalid: use lower-case letters, digits, '_' "
                 "and '-', starting with a letter or '_', at most 32 characters."
-            ).format(role=role, name=name)
+            ).format(role=_(role), name=name)
         )

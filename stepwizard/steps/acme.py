@@ -8,6 +8,7 @@ from pathlib import Path
 from stepwizard import caconfig
 from stepwizard.ca_client import (
     admin_flags,
+    admin_prompts,
     find_acme,
     list_provisioners,
     require_running,
@@ -19,10 +20,12 @@ from stepwizard.plan import Plan
 from stepwizard.stepcli import run_step_cli
 from stepwizard.steps.base import Step, StepError
 
+RELOAD_ARGV = ("systemctl", "reload", "step-ca.service")
+
 
 def reload_ca(ctx: Context) -> None:
     """Make step-ca re-read ca.json (SIGHUP through systemd) and wait until it answers."""
-    ctx.runner.run(["systemctl", "reload", "step-ca.service"])
+    ctx.runner.run(list(RELOAD_ARGV))
     if not wait_for_ca(ctx, need_acme=False).healthy:
         raise StepError(_("step-ca did not answer after the reload: read "
                           "'journalctl -u step-ca'"))
@@ -65,6 +68,7 @@ class AcmeProvisioner(Step):
             plan.write(answers.ca_json_path, None, owner=answers.service_user,
                        group=answers.service_user,
                        purpose=_("add the ACME provisioner when missing, then reload step-ca"))
+            plan.command(*RELOAD_ARGV)
         return plan
 
     def is_done(self, ctx: Context) -> bool:
@@ -87,6 +91,7 @@ class AcmeProvisioner(Step):
                                       answers.acme_provisioner, "--type", "ACME",
                                       *admin_flags(ctx)],
                          user=answers.service_user, env=ctx.step_env(), timeout=120,
+                         prompts=admin_prompts(ctx),
                          hint=_("adding the ACME provisioner through the admin API failed"))
         else:
             add_to_ca_json(Path(answers.ca_json_path), answers.acme_provisioner)

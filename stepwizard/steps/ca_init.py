@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 from pathlib import Path
 
 from stepwizard.context import Context
-from stepwizard.files import timestamp, write_file
+from stepwizard.files import ids_of, require_real_folder, timestamp, write_file
 from stepwizard.fingerprint import parse_step_fingerprint, root_fingerprint
 from stepwizard.i18n import N_, _
 from stepwizard.interaction import Topic
@@ -45,7 +44,10 @@ def init_argv(ctx: Context) -> list[str]:
 def read_secret_file(path: Path) -> Secret:
     """Read a password file as step does (trailing whitespace trimmed)."""
     try:
-        value = path.read_text().rstrip()
+        value = path.read_text(encoding="utf-8").rstrip()
+    except UnicodeDecodeError as error:
+        raise StepError(_("the password file {path} is not UTF-8 text: write the password "
+                          "as plain text").format(path=path)) from error
     except OSError as error:
         raise StepError(_("cannot read the password file {path}: {error}").format(
             path=path, error=error.strerror)) from error
@@ -55,15 +57,60 @@ def read_secret_file(path: Path) -> Secret:
     return Secret(value)
 
 
-def choose_password(given: Secret | None, source: Path | None, target: Path) -> Secret:
+def password_source_problem(path: Path | None) -> str | None:
+    """Return why a password file named in the answers would fail or leak, or None."""
+    if path is None:
+        return None
+    try:
+        mode = path.stat().st_mode
+        size = path.stat().st_size
+    except PermissionError:
+        return None  # A dry run by a normal user cannot look; the real run reads it as root.
+    except OSError as error:
+        return _("password file {path}: {error}; create it (mode 0600) or remove the setting "
+                 "to generate a password").format(path=path, error=error.strerror)
+    if size == 0:
+        return _("password file {path} is empty: put the password in it").format(path=path)
+    if mode & 0o077:
+        return _("password file {path} has mode {mode:04o}: other users can read it; run "
+                 "'chmod 600 {path}'").format(path=path, mode=mode & 0o777)
+    return None
+
+
+def choose_password(given: Secret | None, source: Path | None, kept: Path | None) -> Secret:
     """Pick a password: typed in the UI, read from the answers' file, kept, or generated."""
     if given:
         return given
     if source is not None:
+        problem = password_source_problem(source)
+        if problem:
+            raise StepError(problem)
         return read_secret_file(source)
-    if target.exists():
-        return read_secret_file(target)
+    if kept is not None and kept.exists():
+        return read_secret_file(kept)
     return generate_password()
+
+
+def existing_pki_entries(ctx: Context) -> list[str]:
+    """Return the folders of STEPPATH holding a PKI, besides the wizard's password files.
+
+    A PKI left by an interrupted init counts too: step ca init would otherwise overwrite its
+    keys in place, with no backup.
+    """
+    answers = ctx.answers
+    home = Path(answers.steppath)
+    ours = {Path(answers.ca_password_path).name, Path(answers.provisioner_password_path).name}
+    found: list[str] = []
+    for entry in PKI_ENTRIES:
+        folder = home / entry
+        if not folder.is_dir():
+            continue
+        names = {child.name for child in folder.iterdir()}
+        if entry == "secrets":
+            names -= ours
+        if names:
+            found.append(entry)
+    return found
 
 
 class CaInit(Step):
@@ -79,9 +126,13 @@ class CaInit(Step):
         answers = ctx.answers
         user = answers.service_user
         plan = Plan()
-        if Path(answers.ca_json_path).exists():
+        if existing_pki_entries(ctx):
             plan.notes.append(_("a PKI already exists in {path}: it is kept unless you confirm "
                                 "replacing it").format(path=answers.steppath))
+        for source in (answers.password_file, answers.provisioner_password_file):
+            problem = password_source_problem(_path(source))
+            if problem:
+                plan.notes.append(problem)
         plan.write(answers.ca_password_path, None, owner=user, group=user, mode=0o600,
                    secret=True, purpose=_("password of the CA keys"))
         plan.write(answers.provisioner_password_path, None, owner=user, group=user,
@@ -99,17 +150,24 @@ class CaInit(Step):
     def apply(self, ctx: Context) -> None:
         """Write the password files, run step ca init, and check the root fingerprint."""
         answers = ctx.answers
-        if Path(answers.ca_json_path).exists():
-            self._move_existing_pki(ctx)
+        leftovers = existing_pki_entries(ctx)
+        if leftovers:
+            self._confirm_replacement(ctx, leftovers)
+        # Passwords are settled before anything moves, so a bad password file stops the step
+        # with the existing PKI still in place.
+        keep = not leftovers
+        ca_password = choose_password(ctx.ca_password, _path(answers.password_file),
+                                      Path(answers.ca_password_path) if keep else None)
+        provisioner_password = choose_password(
+            ctx.provisioner_password, _path(answers.provisioner_password_file),
+            Path(answers.provisioner_password_path) if keep else None)
+        if leftovers:
+            self._move_aside(ctx, leftovers)
         user = answers.service_user
         secrets_dir = Path(answers.ca_password_path).parent
         secrets_dir.mkdir(mode=0o700, exist_ok=True)
-        shutil.chown(secrets_dir, user, user)
-        ca_password = choose_password(ctx.ca_password, _path(answers.password_file),
-                                      Path(answers.ca_password_path))
-        provisioner_password = choose_password(
-            ctx.provisioner_password, _path(answers.provisioner_password_file),
-            Path(answers.provisioner_password_path))
+        require_real_folder(secrets_dir)
+        os.lchown(secrets_dir, *ids_of(user, user))
         for secret, path in ((ca_password, answers.ca_password_path),
                              (provisioner_password, answers.provisioner_password_path)):
             REDACTOR.register(secret)
@@ -140,24 +198,32 @@ class CaInit(Step):
         return [Prompt(r"Would you like to overwrite (\S+) \[y/n\]", overwrite,
                        _("overwrite confirmation"))]
 
-    def _move_existing_pki(self, ctx: Context) -> None:
-        """Ask before replacing a PKI, then move its folders into a dated backup folder."""
+    def _confirm_replacement(self, ctx: Context, leftovers: list[str]) -> None:
+        """Ask before replacing a PKI; raise StepError when the operator keeps it."""
         answers = ctx.answers
         home = Path(answers.steppath)
-        question = _("{path} already holds a CA (config/ca.json). Replacing it makes every "
+        question = _("{path} already holds a PKI ({folders}). Replacing it makes every "
                      "certificate it issued untrusted by clients of the new root. The old "
-                     "files are moved to a backup folder. Replace it?").format(path=home)
+                     "files are moved to a backup folder. Replace it?").format(
+                         path=home, folders=", ".join(leftovers))
         if not ctx.interaction.confirm(Topic.REINITIALIZE, _("Replace the existing CA?"),
                                        question):
-            raise StepError(_("the existing CA in {path} was kept; nothing was changed").format(
-                path=home))
+            raise StepError(
+                _("the existing PKI in {path} was kept and nothing was changed. To keep using "
+                  "it, put its key password in {password} and the admin provisioner's in "
+                  "{provisioner} (mode 0600, owner {user}), then run the wizard again").format(
+                    path=home, password=answers.ca_password_path,
+                    provisioner=answers.provisioner_password_path, user=answers.service_user))
+
+    def _move_aside(self, ctx: Context, leftovers: list[str]) -> None:
+        """Move the PKI folders of STEPPATH into a dated backup folder beside it."""
+        home = Path(ctx.answers.steppath)
         backup = home.parent / f"{home.name}.bak-{timestamp()}"
         backup.mkdir(mode=0o700)
-        for entry in PKI_ENTRIES:
-            if (home / entry).exists():
-                os.replace(home / entry, backup / entry)
+        for entry in leftovers:
+            os.replace(home / entry, backup / entry)
         log.info("moved the previous PKI from %s to %s", home, backup)
-        ctx.say(_("the previous CA was moved to {path}").format(path=backup))
+        ctx.say(_("the previous PKI was moved to {path}").format(path=backup))
 
 
 def _path(value: object) -> Path | None:

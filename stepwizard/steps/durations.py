@@ -7,13 +7,19 @@ from pathlib import Path
 from typing import Any
 
 from stepwizard import caconfig
-from stepwizard.ca_client import admin_flags, find_acme, list_provisioners, require_running
+from stepwizard.ca_client import (
+    admin_flags,
+    admin_prompts,
+    find_acme,
+    list_provisioners,
+    require_running,
+)
 from stepwizard.context import Context
 from stepwizard.durations import DurationError, parse_go_duration
 from stepwizard.i18n import N_, _
 from stepwizard.plan import Plan
 from stepwizard.stepcli import run_step_cli
-from stepwizard.steps.acme import reload_ca
+from stepwizard.steps.acme import RELOAD_ARGV, reload_ca
 from stepwizard.steps.base import Step, StepError
 
 CLAIM_KEYS = ("minTLSCertDuration", "defaultTLSCertDuration", "maxTLSCertDuration")
@@ -70,6 +76,7 @@ class Durations(Step):
             plan.write(answers.ca_json_path, None, owner=answers.service_user,
                        group=answers.service_user,
                        purpose=_("claims of the ACME provisioner, then reload step-ca"))
+            plan.command(*RELOAD_ARGV)
         plan.command(ctx.step_binary, "ca", "provisioner", "list", user=answers.service_user,
                      env=ctx.step_env(), purpose=_("read the change back"))
         return plan
@@ -88,7 +95,7 @@ class Durations(Step):
         answers = ctx.answers
         if answers.remote_management:
             run_step_cli(ctx.runner, update_argv(ctx), user=answers.service_user,
-                         env=ctx.step_env(), timeout=120,
+                         env=ctx.step_env(), timeout=120, prompts=admin_prompts(ctx),
                          hint=_("updating the ACME provisioner through the admin API failed"))
         else:
             path = Path(answers.ca_json_path)

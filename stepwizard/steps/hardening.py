@@ -7,6 +7,7 @@ from pathlib import Path
 from stepwizard.caconfig import (
     dumps_ca_config,
     harden,
+    is_badger_database,
     load_ca_config,
     unified_diff,
     write_atomically,
@@ -14,6 +15,7 @@ from stepwizard.caconfig import (
 from stepwizard.context import Context
 from stepwizard.i18n import N_, _
 from stepwizard.plan import Plan
+from stepwizard.secrets import REDACTOR
 from stepwizard.steps.base import Step
 
 
@@ -21,7 +23,12 @@ def hardened_text(ctx: Context) -> tuple[str, str]:
     """Return ca.json's current text and its hardened version."""
     path = Path(ctx.answers.ca_json_path)
     current = path.read_text()
-    config = harden(load_ca_config(path), enable_admin=ctx.answers.remote_management)
+    config = load_ca_config(path)
+    # A MySQL or PostgreSQL dataSource carries the database password; diffs show it as context.
+    if config.db is not None and config.db.data_source and not is_badger_database(config) \
+            and str(config.db.type).lower() != "bbolt":
+        REDACTOR.register(str(config.db.data_source))
+    config = harden(config, enable_admin=ctx.answers.remote_management)
     return current, dumps_ca_config(config)
 
 

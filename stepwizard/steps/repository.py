@@ -37,6 +37,17 @@ def update_argv() -> list[str]:
             "-o", "Dir::Etc::sourceparts=-", "-o", "APT::Get::List-Cleanup=0"]
 
 
+def refresh_argv() -> list[str]:
+    """Return the apt-get update of every source, run before the packages are installed.
+
+    step-ca depends on libpcsclite1 from Debian's own archive. The scoped update above does
+    not refresh Debian's package lists, which are empty on a fresh image and may be stale
+    elsewhere, so without this update apt-get install reports the dependency as "not
+    installable".
+    """
+    return ["apt-get", "update"]
+
+
 def keyring_path(armored: bool) -> PurePosixPath:
     """Return the keyring file name apt expects for an armored or a binary key."""
     return KEYRING_DIR / ("smallstep.asc" if armored else "smallstep.gpg")
@@ -130,16 +141,23 @@ class Repository(Step):
         answers = ctx.answers
         plan = Plan()
         expected = answers.repository_key_fingerprint
-        plan.notes.append(
-            _("expected key fingerprint: {fp}").format(fp=expected) if expected else
-            _("no expected key fingerprint is set: the downloaded key's fingerprint is shown "
-              "for you to confirm"))
+        if expected:
+            plan.notes.append(_("expected key fingerprint: {fp}").format(fp=expected))
+        elif answers.trust_on_first_use:
+            plan.notes.append(_("no expected key fingerprint is set: the downloaded key is "
+                                "trusted on first use and its fingerprint is logged"))
+        else:
+            plan.notes.append(_("no expected key fingerprint is set: the wizard shows the "
+                                "downloaded key's fingerprint for you to confirm; a headless "
+                                "run stops here unless --trust-on-first-use is given"))
         plan.command("curl", "-fsSL", "--proto", "=https", answers.repository_key_url,
                      purpose=_("download the signing key"))
         plan.command("gpg", "--show-keys", "--with-colons", purpose=_("read its fingerprint"))
         plan.write(keyring_path(True), None, purpose=_("the signing key"))
         plan.write(SOURCES_PATH, render_sources(answers.repository_url, keyring_path(True)))
         plan.command(*update_argv())
+        plan.command(*refresh_argv(),
+                     purpose=_("refresh every source, for step-ca's Debian dependencies"))
         plan.command("apt-get", "install", "-y", *PACKAGES)
         return plan
 
@@ -165,6 +183,12 @@ class Repository(Step):
             restore_or_remove(Path(keyring), saved_key)
             raise StepError(explain_apt_failure(error, answers.repository_url,
                                                 answers.repository_key_url)) from error
+        refresh = ctx.runner.run(refresh_argv(), check=False, timeout=600)
+        if refresh.returncode != 0:
+            # Another source of the host failed, because smallstep's own passed just above.
+            # The install may still succeed, and otherwise it names what is missing.
+            ctx.say(_("warning: apt-get update failed for another source of this host (exit "
+                      "status {code}); installing anyway").format(code=refresh.returncode))
         ctx.runner.run(["apt-get", "install", "-y", *PACKAGES], timeout=900)
         problems = check_versions()
         if problems:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import pwd
 import subprocess
 from pathlib import Path, PurePosixPath
 
 from stepwizard.ca_client import check_ca, wait_for_ca
 from stepwizard.context import Context
-from stepwizard.files import write_file
+from stepwizard.files import ids_of, require_real_folder, write_file
 from stepwizard.i18n import N_, _
 from stepwizard.plan import Plan
 from stepwizard.steps.base import Step, StepError
@@ -38,19 +37,30 @@ def systemctl_ok(*args: str) -> bool:
 
 
 def fix_ownership(ctx: Context) -> None:
-    """Give every file under STEPPATH to the service user, keeping secrets at 0600."""
+    """Give every file under STEPPATH to the service user, keeping secrets at 0600.
+
+    Symbolic links are re-owned themselves, never followed: the service user can create
+    links in its folders, and following one would hand any file of the system to it.
+    """
     answers = ctx.answers
-    entry = pwd.getpwnam(answers.service_user)
-    for folder, _dirs, files in os.walk(answers.steppath):
-        os.chown(folder, entry.pw_uid, entry.pw_gid)
-        for name in files:
-            os.chown(os.path.join(folder, name), entry.pw_uid, entry.pw_gid)
+    home = Path(answers.steppath)
+    require_real_folder(home)
+    uid, gid = ids_of(answers.service_user, answers.service_user)
+    for folder, dirs, files in os.walk(home):
+        os.lchown(folder, uid, gid)
+        for name in [*dirs, *files]:
+            os.lchown(os.path.join(folder, name), uid, gid)
     for secret in (answers.ca_password_path, answers.provisioner_password_path):
-        os.chmod(secret, 0o600)
+        descriptor = os.open(secret, os.O_RDONLY | os.O_NOFOLLOW)
+        try:
+            os.fchmod(descriptor, 0o600)
+        finally:
+            os.close(descriptor)
     # ReadWritePaths= in the unit needs the database folder to exist before the start.
-    database = Path(answers.steppath) / "db"
+    database = home / "db"
     database.mkdir(mode=0o700, exist_ok=True)
-    os.chown(database, entry.pw_uid, entry.pw_gid)
+    require_real_folder(database)
+    os.lchown(database, uid, gid)
 
 
 class Service(Step):

@@ -30,6 +30,29 @@ def user_problem(name: str, home: str) -> str | None:
     return None
 
 
+def home_problem(home: Path, user: str) -> str | None:
+    """Return why STEPPATH cannot become the service user's home, or None if it can.
+
+    A new folder, an empty one, or one the service user already owns is fine. Anything else
+    belongs to someone else and would be handed over to the service user.
+    """
+    if home.is_symlink():
+        return _("{home} is a symbolic link: use a real folder as STEPPATH").format(home=home)
+    if not home.exists():
+        return None
+    if not home.is_dir():
+        return _("{home} exists and is not a folder: choose another STEPPATH").format(home=home)
+    try:
+        owner = pwd.getpwuid(home.stat().st_uid).pw_name
+    except KeyError:
+        owner = str(home.stat().st_uid)
+    if owner == user or not any(home.iterdir()):
+        return None
+    return _("{home} already holds files owned by {owner}: stepwizard would hand them all to "
+             "{user}. Choose a new or empty folder as STEPPATH, or empty this one").format(
+                 home=home, owner=owner, user=user)
+
+
 class ServiceUser(Step):
     """Creates a system user and group without password or login shell."""
 
@@ -64,7 +87,8 @@ class ServiceUser(Step):
     def apply(self, ctx: Context) -> None:
         """Create the user and group if missing, then the home folder with the right owner."""
         answers = ctx.answers
-        problem = user_problem(answers.service_user, str(answers.steppath))
+        problem = user_problem(answers.service_user, str(answers.steppath)) or \
+            home_problem(Path(answers.steppath), answers.service_user)
         if problem:
             raise StepError(problem)
         exists = True
@@ -88,7 +112,6 @@ class ServiceUser(Step):
         ctx.runner.run(["install", "-d", "-o", answers.service_user, "-g",
                         answers.service_user, "-m", "0750", str(home)])
         if existed and any(home.iterdir()):
-            # A folder step ca init filled earlier keeps its files; only the top is re-owned.
             ctx.say(_("{home} already exists and is not empty; its content is kept").format(
                 home=home))
         if os.stat(home).st_uid != pwd.getpwnam(answers.service_user).pw_uid:

@@ -34,12 +34,18 @@ class CaSummary:
                 f"--fingerprint {self.root_fingerprint}")
 
 
-def build_summary(ctx: Context) -> CaSummary:
-    """Collect the summary; the fingerprint is computed from the root certificate itself."""
+def build_summary(ctx: Context, *, read_host: bool = True) -> CaSummary:
+    """Collect the summary; the fingerprint is computed from the root certificate itself.
+
+    With ``read_host`` false (a dry run) nothing on this host is read, so the fingerprint
+    stays empty.
+    """
     answers = ctx.answers
     path = Path(answers.root_cert_path)
-    fingerprint = root_fingerprint(path.read_bytes()) if path.exists() else (
-        ctx.state.fact("root_fingerprint") or "")
+    fingerprint = ""
+    if read_host:
+        fingerprint = root_fingerprint(path.read_bytes()) if path.exists() else (
+            ctx.state.fact("root_fingerprint") or "")
     return CaSummary(
         ca_url=answers.ca_url, acme_directory_url=answers.acme_directory_url,
         root_fingerprint=fingerprint, admin_provisioner=answers.admin_provisioner,

@@ -133,10 +133,23 @@ def test_service_user_rejected(bad: str) -> None:
     assert errors_of(service_user=bad)[0].startswith("service_user")
 
 
-@pytest.mark.parametrize("bad", ["http://packages.example/debian", "ftp://x", "packages.example"])
-def test_repository_urls_need_https(bad: str) -> None:
+@pytest.mark.parametrize("bad", ["ftp://x", "packages.example", "https://"])
+def test_repository_urls_rejected(bad: str) -> None:
     assert "https://" in errors_of(repository_url=bad)[0]
     assert "https://" in errors_of(repository_key_url=bad)[0]
+
+
+def test_plain_http_mirror_allowed_but_not_for_key() -> None:
+    """apt verifies the signature, so a cache over http is fine; the key needs HTTPS."""
+    cache = "http://apt-cache.lan:3142/packages.smallstep.com/stable/debian"
+    assert make(repository_url=cache).repository_url == cache
+    assert "must come over HTTPS" in errors_of(repository_key_url="http://x.example/key")[0]
+
+
+def test_empty_name_and_dns_explained() -> None:
+    assert "for example 'Home CA'" in errors_of(ca_name="")[0]
+    assert "at least one DNS name" in errors_of(dns_names=[])[0]
+    assert "shorten it to 64" in errors_of(ca_name="x" * 65)[0]
 
 
 def test_fingerprint_normalised() -> None:
@@ -210,3 +223,72 @@ def test_shipped_schema_is_current() -> None:
     shipped = Path(__file__).parents[2] / "stepwizard" / "answers.schema.json"
     assert json.loads(shipped.read_text()) == answers_json_schema(), (
         "regenerate with: stepwizard schema > stepwizard/answers.schema.json")
+
+
+def test_acme_name_clash_with_default_admin() -> None:
+    assert errors_of(acme_provisioner="admin")[0].startswith("acme_provisioner")
+
+
+def test_duration_order_names_fields() -> None:
+    line = errors_of(acme_min_duration="48h", acme_default_duration="24h")[0]
+    assert line.startswith("acme_max_duration")
+    assert "acme_min_duration 48h" in line
+
+
+@pytest.mark.parametrize("bad", ["//", "/etc", "/var/lib", "/tmp", "/home", "/etc/step ca",
+                                 "/etc/../srv/ca", "/etc/step-ca\n"])
+def test_unsafe_steppath_rejected(bad: str) -> None:
+    assert errors_of(steppath=bad)[0].startswith("steppath")
+
+
+def test_steppath_normalised() -> None:
+    assert make(steppath="/srv//step-ca/").steppath == PurePosixPath("/srv/step-ca")
+
+
+@pytest.mark.parametrize("field", ["remote_management", "reinitialize", "trust_on_first_use"])
+@pytest.mark.parametrize("value", ["yes", 1, "true"])
+def test_booleans_are_strict(field: str, value: Any) -> None:
+    assert errors_of(**{field: value})[0].startswith(field)
+
+
+@pytest.mark.parametrize("bad", ["https://user:pw@packages.example/debian",
+                                 "https://packages.example/deb\x00ian",
+                                 "https://packages.example/déb"])
+def test_url_credentials_and_controls_rejected(bad: str) -> None:
+    assert errors_of(repository_url=bad)[0].startswith("repository_url")
+
+
+def test_url_credentials_point_to_auth_conf() -> None:
+    line = errors_of(repository_key_url="https://u:p@packages.example/key.gpg")[0]
+    assert "/etc/apt/auth.conf.d/" in line
+
+
+@pytest.mark.parametrize("bad", ["Home\u202eCA", "Home\u200bCA", "Home\x7fCA", "A\u2028B"])
+def test_ca_name_controls_rejected(bad: str) -> None:
+    assert errors_of(ca_name=bad)[0].startswith("ca_name")
+
+
+@pytest.mark.parametrize("bad", ["[::1]:\u0664\u0664\u0663", "[fe80::1%eth0]:8443"])
+def test_exotic_addresses_rejected(bad: str) -> None:
+    assert errors_of(address=bad)[0].startswith("address")
+
+
+def test_ip_zone_rejected() -> None:
+    assert "xn--" in errors_of(dns_names=["fe80::1%eth0"])[0]
+
+
+def test_load_answers_unknown_suffix(tmp_path: Path) -> None:
+    path = tmp_path / "answers.yaml"
+    path.write_text("ca_name: x\n")
+    with pytest.raises(AnswersError, match=r"\*.toml or \*.json"):
+        load_answers(path)
+
+
+def test_load_answers_bom_and_folder(tmp_path: Path) -> None:
+    path = tmp_path / "answers.toml"
+    path.write_bytes(b'\xef\xbb\xbfca_name = "Lab"\ndns_names = ["ca.lab.example"]\n')
+    assert load_answers(path).ca_name == "Lab"
+    folder = tmp_path / "dir.toml"
+    folder.mkdir()
+    with pytest.raises(AnswersError, match="folder"):
+        load_answers(folder)

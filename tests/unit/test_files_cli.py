@@ -106,7 +106,9 @@ def test_cli_setup_needs_root(capsys: pytest.CaptureFixture[str], tmp_path: Path
                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     assert cli.main(["setup", "--log-file", str(tmp_path / "log")]) == 2
-    assert "sudo stepwizard" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "with sudo" in err
+    assert "--dry-run" in err
 
 
 def test_cli_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -122,3 +124,20 @@ def test_cli_unwritable_log(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
     assert cli.main(["plan", "--answers", str(EXAMPLE), "--log-file",
                      str(blocker / "log")]) == 2
     assert "--log-file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [[], ["--answers", str(EXAMPLE)], ["--dry-run"],
+                                  ["--lang", "en", "--answers", str(EXAMPLE)]])
+def test_cli_options_without_command_mean_setup(argv: list[str], tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Setup options without a command start the wizard, as 'stepwizard --answers FILE' does."""
+    seen: list[tuple[bool, Path | None]] = []
+
+    def fake_setup(args: object, log_file: Path | None) -> int:
+        seen.append((getattr(args, "dry_run", None), getattr(args, "answers", None)))
+        return 0
+
+    monkeypatch.setattr(cli, "command_setup", fake_setup)
+    assert cli.main([*argv, "--log-file", str(tmp_path / "log")]) == 0
+    expected_answers = EXAMPLE if "--answers" in argv else None
+    assert seen == [("--dry-run" in argv, expected_answers)]

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import pytest
 
-from stepwizard.runner import CommandError
+from stepwizard.answers import Answers
+from stepwizard.context import Context
+from stepwizard.interaction import HeadlessInteraction
+from stepwizard.runner import CommandError, CommandResult, Runner
+from stepwizard.state import StateStore
+from stepwizard.steps import repository
 from stepwizard.steps.repository import (
     explain_apt_failure,
     key_fingerprints,
@@ -84,3 +91,30 @@ def test_no_temp_files_left(tmp_path: Path, armored_key: tuple[bytes, str]) -> N
     before = set(Path("/tmp").glob("stepwizard-gpg-*"))
     key_fingerprints(armored_key[0])
     assert set(Path("/tmp").glob("stepwizard-gpg-*")) == before
+
+
+class RecordingRunner(Runner):
+    """Runner that records each command and exits 0 without running anything."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.commands: list[list[str]] = []
+
+    def run(self, argv: Sequence[str], **kwargs: Any) -> CommandResult:
+        self.commands.append(list(argv))
+        return CommandResult(list(argv), 0)
+
+
+def test_install_refreshes_debian_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    """apply refreshes every source after the scoped update, so Debian dependencies resolve."""
+    answers = Answers(ca_name="Lab CA", dns_names=["ca.lab.example"], repository_url=URL,
+                      repository_key_url=KEY_URL)
+    runner = RecordingRunner()
+    ctx = Context(answers, runner, HeadlessInteraction(answers), StateStore(None))
+    monkeypatch.setattr(repository, "check_versions", list)
+    monkeypatch.setattr(repository.Repository, "_download_key",
+                        lambda self, ctx: b"-----BEGIN PGP PUBLIC KEY BLOCK-----\n")
+    monkeypatch.setattr(repository, "write_file", lambda *args, **kwargs: None)
+    repository.Repository().apply(ctx)
+    assert runner.commands == [update_argv(), ["apt-get", "update"],
+                               ["apt-get", "install", "-y", "step-cli", "step-ca"]]
