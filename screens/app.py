@@ -11,6 +11,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from screens.base import translate_bindings
 from screens.bridge import TuiInteraction
 from screens.finish import FinishScreen
 from screens.form_durations import DurationsForm
@@ -34,7 +35,7 @@ from screens.step_summary import SummaryScreen
 from screens.welcome import WelcomeScreen
 from stepwizard.answers import Answers
 from stepwizard.context import Context
-from stepwizard.i18n import _
+from stepwizard.i18n import N_
 from stepwizard.runner import Runner
 from stepwizard.secrets import Secret
 from stepwizard.state import StateStore
@@ -67,13 +68,14 @@ class WizardApp(App[int]):
     TITLE = "stepwizard"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "quit", _("Quit"), id="app.quit", priority=True),
+        Binding("ctrl+q", "quit", N_("Quit"), id="app.quit", priority=True),
     ]
 
     def __init__(self, *, dry_run: bool, answers: Answers | None = None,
                  state: StateStore | None = None, log_file: Path | None = None,
                  steps: Sequence[Step] | None = None, cursor_blink: bool = True) -> None:
         super().__init__()
+        translate_bindings(self)
         self.dry_run = dry_run
         self.state = state or StateStore(None)
         self.log_file = log_file
@@ -93,7 +95,8 @@ class WizardApp(App[int]):
         for step in self.steps:
             screen_class = STEP_SCREENS.get(step.id, StepScreen)
             route.append(partial(screen_class, step))
-        route.append(lambda: FinishScreen(build_summary(self._require_context())))
+        route.append(lambda: FinishScreen(build_summary(self._require_context(),
+                                                        read_host=not self.dry_run)))
         return route
 
     def on_mount(self) -> None:

@@ -14,7 +14,7 @@ from textual.widgets import Button, Footer, Static
 from screens.base import WizardScreen
 from screens.widgets import TopBar, button_bar_buttons
 from stepwizard.fingerprint import FingerprintError, group_fingerprint
-from stepwizard.i18n import _
+from stepwizard.i18n import N_, _
 from stepwizard.steps.summary import CaSummary
 
 # Shown in the client command while the fingerprint is unknown (dry run, init not run).
@@ -25,9 +25,9 @@ class FinishScreen(WizardScreen):
     """Shows a CaSummary; nothing on it is secret."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "copy", _("Copy fingerprint"), id="finish.copy"),
-        Binding("escape,b", "back", _("Back"), id="finish.back"),
-        Binding("q", "finish", _("Quit"), id="finish.quit"),
+        Binding("c", "copy", N_("Copy fingerprint"), id="finish.copy"),
+        Binding("escape,b", "back", N_("Back"), id="finish.back"),
+        Binding("q", "finish", N_("Quit"), id="finish.quit"),
     ]
 
     def __init__(self, summary: CaSummary) -> None:
@@ -85,7 +85,8 @@ class FinishScreen(WizardScreen):
         ]
         text = Text()
         for label, value in rows:
-            text.append(f"{label}: ", style="bold")
+            # TRANSLATORS: a label and the colon before its value; French puts a space before ':'.
+            text.append(_("{label}: ").format(label=label), style="bold")
             text.append(value + "\n")
         text.rstrip()
         return text

@@ -13,6 +13,9 @@ from stepwizard.answers import Answers
 from stepwizard.i18n import N_, _
 from stepwizard.secrets import REDACTOR, Secret
 
+# The CA keys' password guards the whole PKI; shorter ones are easy to guess offline.
+MIN_TYPED_PASSWORD = 12
+
 
 class PasswordsForm(FormScreen):
     """The CA password choice; a typed password goes to the app in memory only, as a Secret."""
@@ -25,8 +28,11 @@ class PasswordsForm(FormScreen):
     def compose_fields(self) -> ComposeResult:
         """Lay out the typed/generated switch, the two masked inputs and the reveal switch."""
         typed = self.wizard.ca_password is not None
-        yield self._row(_("Type it myself"), Switch(typed, id="type-password"),
-                        _("Off: the CA password is generated. On: type it below."), "type")
+        source = self.wizard.draft.get("password_file")
+        off_hint = (_("Off: the CA password is read from {path}, named in the answers file. "
+                      "On: type it below.").format(path=source) if source else
+                    _("Off: the CA password is generated. On: type it below."))
+        yield self._row(_("Type it myself"), Switch(typed, id="type-password"), off_hint, "type")
         yield self._row(_("CA password"), self._password_input("password", typed),
                         _("Masked; stored in {path}.").format(path=self._password_path()),
                         "password")
@@ -35,8 +41,12 @@ class PasswordsForm(FormScreen):
         yield self._row(_("Show password"), Switch(False, id="reveal-password", disabled=not typed),
                         _("Shows the typed password on screen."),
                         "reveal")
-        yield Static(Text(_("The admin provisioner's password is always generated.")),
-                     classes="intro")
+        provisioner_source = self.wizard.draft.get("provisioner_password_file")
+        yield Static(Text(
+            _("The admin provisioner's password is read from {path}, named in the answers "
+              "file.").format(path=provisioner_source) if provisioner_source else
+            _("The admin provisioner's password is generated; to choose it, name a file with "
+              "provisioner_password_file in an answers file.")), classes="intro")
 
     def _row(self, label: str, control: Switch | Input, hint: str, name: str) -> Vertical:
         """Return a field row: label and control on one line, the hint below."""
@@ -87,6 +97,10 @@ class PasswordsForm(FormScreen):
         if not first:
             return _("The CA password is empty: type one, or switch off 'Type it myself' to "
                      "generate it.")
+        if len(first) < MIN_TYPED_PASSWORD:
+            return _("The CA password has {count} characters; use at least {minimum}, or switch "
+                     "off 'Type it myself' to generate a 32-character one.").format(
+                         count=len(first), minimum=MIN_TYPED_PASSWORD)
         if first != second:
             return _("The two passwords differ: type the same password in both fields.")
         return None

@@ -18,7 +18,7 @@ from screens.model import display_value
 from screens.validation import check_form
 from screens.widgets import TopBar, button_bar_buttons
 from stepwizard.durations import DurationError, normalize_duration
-from stepwizard.i18n import _
+from stepwizard.i18n import N_, _
 
 FieldKind = Literal["text", "switch", "duration"]
 
@@ -100,8 +100,8 @@ class FormScreen(WizardScreen):
     FIELDS: ClassVar[tuple[FieldSpec, ...]] = ()
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+n", "next", _("Next"), id="form.next"),
-        Binding("escape", "back", _("Back"), id="form.back"),
+        Binding("ctrl+n", "next", N_("Next"), id="form.next"),
+        Binding("escape", "back", N_("Back"), id="form.back"),
     ]
 
     def compose(self) -> ComposeResult:

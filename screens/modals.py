@@ -12,20 +12,22 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, OptionList, Static
 
+from screens.base import translate_bindings
 from stepwizard.engine import Failure
-from stepwizard.i18n import _
+from stepwizard.i18n import N_, _
 
 
 class ConfirmScreen(ModalScreen[bool]):
     """A yes/no question from a running step; dismisses with True only on an explicit yes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", _("Yes"), id="confirm.yes"),
-        Binding("n,escape", "answer(False)", _("No"), id="confirm.no"),
+        Binding("y", "answer(True)", N_("Yes"), id="confirm.yes"),
+        Binding("n,escape", "answer(False)", N_("No"), id="confirm.no"),
     ]
 
     def __init__(self, title: str, message: str) -> None:
         super().__init__()
+        translate_bindings(self)
         self._title = title
         self._message = message
 
@@ -56,11 +58,12 @@ class ChooseScreen(ModalScreen[int | None]):
     """A menu from a running step; dismisses with the chosen index, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", _("Cancel"), id="choose.cancel"),
+        Binding("escape", "cancel", N_("Cancel"), id="choose.cancel"),
     ]
 
     def __init__(self, title: str, options: list[str]) -> None:
         super().__init__()
+        translate_bindings(self)
         self._title = title
         self._options = options
 
@@ -83,12 +86,13 @@ class ErrorScreen(ModalScreen[bool]):
     """A step's failure: message, command, exit status and last output lines; True means retry."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "close(True)", _("Retry"), id="error.retry"),
-        Binding("escape,c", "close(False)", _("Close"), id="error.close"),
+        Binding("r", "close(True)", N_("Retry"), id="error.retry"),
+        Binding("escape,c", "close(False)", N_("Close"), id="error.close"),
     ]
 
     def __init__(self, title: str, failure: Failure) -> None:
         super().__init__()
+        translate_bindings(self)
         self._title = title
         self._failure = failure
 

@@ -12,17 +12,17 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Static
 
 from screens.base import WizardScreen
-from screens.widgets import TopBar, button_bar_buttons
+from screens.widgets import TopBar, button_bar_buttons, plan_renderable
 from stepwizard.engine import render_plan
-from stepwizard.i18n import _
+from stepwizard.i18n import N_, _
 
 
 class ReviewScreen(WizardScreen):
     """Shows render_plan for the answers given; Start builds the run and opens the first step."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "start", _("Start"), id="review.start"),
-        Binding("escape,b", "back", _("Back"), id="review.back"),
+        Binding("n", "start", N_("Start"), id="review.start"),
+        Binding("escape,b", "back", N_("Back"), id="review.back"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -33,7 +33,7 @@ class ReviewScreen(WizardScreen):
             yield Static(Text(_("Nothing has run yet. Scroll through every command and file, "
                                 "then start. Secrets are shown as ********.")), classes="intro")
             with VerticalScroll(id="review-plan", classes="plan"):
-                yield Static(Text("\n".join(render_plan(self.wizard.steps, context))))
+                yield Static(plan_renderable(render_plan(self.wizard.steps, context)))
             with Horizontal(classes="buttons"):
                 yield from button_bar_buttons(("back", _("Back"), "default"),
                                               ("start", _("Start"), "primary"))

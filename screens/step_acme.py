@@ -9,5 +9,5 @@ from stepwizard.i18n import N_
 class AcmeScreen(StepScreen):
     """Shows and runs the step for the ACME provisioner."""
 
-    ADVICE = N_("The CA must be running: with remote management, only its "
-                "admin API adds provisioners.")
+    ADVICE = N_("The CA must be running: with remote management only its admin API adds "
+                "provisioners; without it, ca.json is changed and step-ca reloaded.")

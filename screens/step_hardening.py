@@ -9,5 +9,5 @@ from stepwizard.i18n import N_
 class HardeningScreen(StepScreen):
     """Shows and runs the step for the hardened TLS settings of ca.json."""
 
-    ADVICE = N_("Only the TLS and logging settings change; provisioners "
-                "stay as step ca init wrote them.")
+    ADVICE = N_("The diff in the plan shows every line that changes; a timestamped "
+                "backup of ca.json is kept.")

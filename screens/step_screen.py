@@ -17,10 +17,10 @@ from screens.base import WizardScreen
 from screens.messages import StepChecked, StepFinished, StepOutput
 from screens.modals import ErrorScreen
 from screens.model import STATE_LABELS, STATE_SYMBOLS, StepState
-from screens.widgets import StepSidebar, TopBar, button_bar_buttons
+from screens.widgets import StepSidebar, TopBar, button_bar_buttons, plan_renderable
 from stepwizard.context import Context
 from stepwizard.engine import EXPECTED_ERRORS, Failure, describe_failure, run_step
-from stepwizard.i18n import _
+from stepwizard.i18n import N_, _
 from stepwizard.state import StepStatus
 from stepwizard.steps import Step
 
@@ -43,10 +43,10 @@ class StepScreen(WizardScreen):
     ADVICE: ClassVar[str] = ""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "run", _("Run"), id="step.run"),
-        Binding("s", "skip", _("Skip"), id="step.skip"),
-        Binding("n", "next", _("Next"), id="step.next"),
-        Binding("escape,b", "back", _("Back"), id="step.back"),
+        Binding("r", "run", N_("Run"), id="step.run"),
+        Binding("s", "skip", N_("Skip"), id="step.skip"),
+        Binding("n", "next", N_("Next"), id="step.next"),
+        Binding("escape,b", "back", N_("Back"), id="step.back"),
     ]
 
     phase: reactive[Phase] = reactive("checking", init=False, always_update=True)
@@ -73,7 +73,7 @@ class StepScreen(WizardScreen):
                 yield Static("", id="step-status")
                 with VerticalScroll(id="step-plan", classes="plan") as plan:
                     plan.border_title = _("Plan")
-                    yield Static(Text("\n".join(self._plan_lines())))
+                    yield Static(plan_renderable(self._plan_lines()))
                 output = Log(id="step-output", max_lines=None)
                 output.border_title = _("Output")
                 yield output
@@ -245,7 +245,8 @@ class StepScreen(WizardScreen):
     def _status_text(self, phase: Phase) -> str:
         """Return the status line: the state's symbol and name, then what to do next."""
         state = self.wizard.step_states.get(self.step.id, StepState.PENDING)
-        prefix = f"{STATE_SYMBOLS[state]} {_(STATE_LABELS[state])}: "
+        # TRANSLATORS: a label and the colon before its value; French puts a space before ':'.
+        prefix = f"{STATE_SYMBOLS[state]} " + _("{label}: ").format(label=_(STATE_LABELS[state]))
         if phase == "checking":
             return prefix + _("checking whether this step is already done...")
         if phase == "running":

@@ -13,14 +13,14 @@ from textual.widgets import Button, Footer, Static
 
 from screens.base import WizardScreen
 from screens.widgets import TopBar, button_bar_buttons
-from stepwizard.i18n import _
+from stepwizard.i18n import N_, _
 
 
 class WelcomeScreen(WizardScreen):
     """Explains the steps ahead; Start opens the first form."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter,n", "start", _("Start"), id="welcome.start"),
+        Binding("enter,n", "start", N_("Start"), id="welcome.start"),
     ]
 
     def compose(self) -> ComposeResult:

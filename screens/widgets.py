@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.console import Group
+from rich.padding import Padding
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -12,6 +14,15 @@ from textual.widgets import Button, Static
 from screens.model import STATE_LABELS, STATE_SYMBOLS, StepState
 from stepwizard.i18n import _
 from stepwizard.steps import Step
+
+
+def plan_renderable(lines: Sequence[str]) -> Group:
+    """Return plan lines so that a wrapped line continues under its own indentation."""
+    rows = []
+    for line in lines:
+        body = line.lstrip(" ")
+        rows.append(Padding(Text(body), (0, 0, 0, len(line) - len(body))))
+    return Group(*rows)
 
 
 class TopBar(Horizontal):
@@ -27,7 +38,7 @@ class TopBar(Horizontal):
         yield Static(Text(f"stepwizard · {self._place}", no_wrap=True, overflow="ellipsis"),
                      id="top-place")
         if self._dry_run:
-            yield Static(_(" DRY RUN: nothing is run or written "), id="top-badge")
+            yield Static(_(" DRY RUN "), id="top-badge")
 
 
 class StepSidebar(Static):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from syrupy.location import PyTestLocation
 from ui_walk import Scenario, run_app
 
 from screens.app import WizardApp
+from stepwizard.i18n import install_language
 
 SNAPSHOT_DIR = Path(__file__).resolve().parents[2] / "snapshots"
 
@@ -27,6 +28,22 @@ class StoredSVGExtension(SVGImageExtension):
 
 
 ScreenSnapshot = Callable[..., bool]
+
+
+@pytest.fixture(autouse=True)
+def english_messages() -> Iterator[None]:
+    """Show the English text, whatever LANGUAGE, LC_ALL or LANG the tests run under."""
+    # An "en" catalog does not exist, so gettext falls back to the English msgids.
+    install_language(["en"])
+    yield
+    install_language(["en"])
+
+
+@pytest.fixture
+def french_messages(english_messages: None) -> Iterator[None]:
+    """Show the French text for one test; english_messages restores English after it."""
+    install_language(["fr"])
+    yield
 
 
 @pytest.fixture

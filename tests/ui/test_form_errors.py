@@ -20,11 +20,6 @@ def note(pilot: Pilot[Any], name: str) -> str:
     return str(pilot.app.screen.query_one(f"#note-{name}", Static).render())
 
 
-def form_error(pilot: Pilot[Any]) -> str:
-    """Return the error line of the current form that belongs to no single field."""
-    return str(pilot.app.screen.query_one("#form-error", Static).render())
-
-
 def test_bad_dns_name_rejected() -> None:
     """A DNS name with an underscore stays on the form with the name and the rule."""
     app = make_app()
@@ -43,7 +38,7 @@ def test_bad_dns_name_rejected() -> None:
 
 
 def test_empty_ca_name_rejected() -> None:
-    """An empty CA name says the field is empty and repeats the hint."""
+    """An empty CA name says the field is empty and gives an example."""
     app = make_app(answers=None)
 
     async def scenario(pilot: Pilot[Any]) -> None:
@@ -51,7 +46,7 @@ def test_empty_ca_name_rejected() -> None:
         await type_into(pilot, "#field-dns_names", "ca.test.example")
         await press(pilot, "ctrl+n")
         assert isinstance(app.screen, IdentityForm)
-        assert note(pilot, "ca_name").startswith("This field is empty: Written into the root")
+        assert note(pilot, "ca_name").startswith("the CA name is empty: type the name written")
 
     run_app(app, scenario)
 
@@ -95,7 +90,7 @@ def test_same_provisioner_names_rejected() -> None:
         await type_into(pilot, "#field-acme_provisioner", "admin")
         await press(pilot, "ctrl+n")
         assert isinstance(app.screen, ProvisionersForm)
-        message = form_error(pilot)
+        message = note(pilot, "acme_provisioner")
         assert "both named 'admin'" in message
         assert "give them different names" in message
 
@@ -157,7 +152,7 @@ def test_minimum_above_default_rejected() -> None:
         await type_into(pilot, "#field-acme_default_duration", "28d")
         await press(pilot, "ctrl+n")
         assert isinstance(app.screen, DurationsForm)
-        message = form_error(pilot)
+        message = note(pilot, "acme_max_duration")
         assert "minimum duration 720h is greater than the default duration 672h" in message
         assert "lower the minimum or raise the default" in message
 
@@ -173,7 +168,7 @@ def test_default_above_maximum_rejected() -> None:
         await type_into(pilot, "#field-acme_max_duration", "1d")
         await press(pilot, "ctrl+n")
         assert "default duration 672h is greater than the maximum duration 24h" in \
-            form_error(pilot)
+            note(pilot, "acme_max_duration")
 
     run_app(app, scenario)
 
@@ -218,5 +213,22 @@ def test_empty_typed_password_rejected() -> None:
         await press(pilot, "space", "ctrl+n")
         assert isinstance(app.screen, PasswordsForm)
         assert "The CA password is empty" in note(pilot, "password")
+
+    run_app(app, scenario)
+
+
+def test_short_typed_password_rejected() -> None:
+    """A typed CA password under 12 characters is refused with the generated alternative."""
+    app = make_app()
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await to_forms(pilot, 6)
+        await press(pilot, "space")
+        await type_into(pilot, "#password", "short-pw")
+        await type_into(pilot, "#password-again", "short-pw")
+        await press(pilot, "ctrl+n")
+        assert isinstance(app.screen, PasswordsForm)
+        assert "has 8 characters; use at least 12" in note(pilot, "password")
+        assert app.ca_password is None
 
     run_app(app, scenario)
