@@ -73,14 +73,16 @@ class WizardApp(App[int]):
 
     def __init__(self, *, dry_run: bool, answers: Answers | None = None,
                  state: StateStore | None = None, log_file: Path | None = None,
-                 steps: Sequence[Step] | None = None, cursor_blink: bool = True) -> None:
+                 steps: Sequence[Step] | None = None, cursor_blink: bool = True,
+                 prefill: dict[str, Any] | None = None) -> None:
         super().__init__()
         translate_bindings(self)
         self.dry_run = dry_run
         self.state = state or StateStore(None)
         self.log_file = log_file
         self.steps: list[Step] = list(steps) if steps is not None else all_steps()
-        self.draft = initial_draft(answers, self.state.answers)
+        # An answers file that does not validate yet still fills the forms it can.
+        self.draft = initial_draft(answers, prefill or self.state.answers)
         self.step_states = {step.id: state_from_status(self.state.status(step.id))
                             for step in self.steps}
         self.ca_password: Secret | None = None
@@ -136,9 +138,9 @@ class WizardApp(App[int]):
 
 
 def run_wizard(*, dry_run: bool, answers: Answers | None, state_file: Path | None,
-               log_file: Path | None) -> int:
+               log_file: Path | None, prefill: dict[str, Any] | None = None) -> int:
     """Run the wizard in this terminal; return 0 when it reached its end, else 1."""
     app = WizardApp(dry_run=dry_run, answers=answers, state=StateStore(state_file),
-                    log_file=log_file)
+                    log_file=log_file, prefill=prefill)
     result = app.run()
     return result if result is not None else EXIT_CLOSED_EARLY

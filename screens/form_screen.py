@@ -41,6 +41,11 @@ def duration_note(text: str) -> tuple[str, bool]:
         return str(error), False
 
 
+def switch_word(value: bool) -> str:
+    """Return the word that states a switch's position."""
+    return _("on") if value else _("off")
+
+
 class FieldRow(Vertical):
     """A label, an input (or switch) and a note line that shows the hint or the error."""
 
@@ -54,6 +59,9 @@ class FieldRow(Vertical):
         with Horizontal(classes="field-line"):
             yield Label(_(self.spec.label), classes="field-label")
             yield self._control()
+            if self.spec.kind == "switch":
+                # The state in words, for 16-colour terminals and colour-blind operators.
+                yield Label(switch_word(bool(self._value)), classes="switch-state")
         yield Static(Text(self._idle_note()), classes="note", id=f"note-{self.spec.name}")
 
     def _control(self) -> Widget:
@@ -81,6 +89,10 @@ class FieldRow(Vertical):
         note = self.query_one(".note", Static)
         note.set_class(message is not None, "-error")
         note.update(Text(message if message is not None else _(self.spec.hint)))
+
+    @on(Switch.Changed)
+    def _switched(self, event: Switch.Changed) -> None:
+        self.query_one(".switch-state", Label).update(switch_word(event.value))
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:

@@ -425,8 +425,11 @@ class AnswersError(ValueError):
         super().__init__("\n".join([_("invalid answers file {path}:").format(path=path), *lines]))
 
 
-def load_answers(path: Path) -> Answers:
-    """Read an answers file (TOML or JSON) and validate it; raise AnswersError on any problem."""
+def read_answers_data(path: Path) -> dict[str, Any]:
+    """Read an answers file (TOML or JSON) without validating its values.
+
+    Raise AnswersError when the file cannot be read or parsed, or holds no table.
+    """
     if path.suffix not in (".toml", ".json"):
         raise AnswersError(path, [_("unknown file type {suffix!r}: name the answers file "
                                     "*.toml or *.json").format(suffix=path.suffix)])
@@ -442,6 +445,15 @@ def load_answers(path: Path) -> Answers:
     except (ValueError, UnicodeDecodeError) as error:
         raise AnswersError(path, [_("not valid TOML or JSON: {error}").format(error=error)]) \
             from error
+    if not isinstance(data, dict):
+        raise AnswersError(path, [_("it must hold a table of answers, not {kind}").format(
+            kind=type(data).__name__)])
+    return data
+
+
+def load_answers(path: Path) -> Answers:
+    """Read an answers file (TOML or JSON) and validate it; raise AnswersError on any problem."""
+    data = read_answers_data(path)
     try:
         return Answers.model_validate(data)
     except ValidationError as error:

@@ -10,8 +10,17 @@ import os
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from stepwizard import __version__
-from stepwizard.answers import Answers, AnswersError, answers_json_schema, load_answers
+from stepwizard.answers import (
+    Answers,
+    AnswersError,
+    answers_json_schema,
+    format_validation_error,
+    load_answers,
+    read_answers_data,
+)
 from stepwizard.context import Context
 from stepwizard.engine import render_plan, run_step
 from stepwizard.i18n import _, install_language
@@ -126,12 +135,23 @@ def command_apply(args: argparse.Namespace, answers: Answers, log_file: Path | N
 
 def command_setup(args: argparse.Namespace, log_file: Path | None) -> int:
     """Start the Textual wizard; main() has already refused a real run without root."""
-    answers = load_answers(args.answers) if args.answers else None
+    answers: Answers | None = None
+    prefill: dict[str, object] | None = None
+    if args.answers:
+        data = read_answers_data(args.answers)
+        try:
+            answers = Answers.model_validate(data)
+        except ValidationError as error:
+            # The forms show each problem under its field, so a partial file is fine here.
+            log.info("answers file %s is incomplete: %s", args.answers,
+                     "; ".join(format_validation_error(error)))
+            prefill = {name: value for name, value in data.items()
+                       if name in Answers.model_fields}
     # The engine never imports Textual; the user interface lives in the screens package.
     app_module = importlib.import_module("screens.app")
     result: int = app_module.run_wizard(dry_run=args.dry_run, answers=answers,
                                         state_file=None if args.dry_run else args.state_file,
-                                        log_file=log_file)
+                                        log_file=log_file, prefill=prefill)
     return result
 
 

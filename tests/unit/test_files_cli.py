@@ -141,3 +141,32 @@ def test_cli_options_without_command_mean_setup(argv: list[str], tmp_path: Path,
     assert cli.main([*argv, "--log-file", str(tmp_path / "log")]) == 0
     expected_answers = EXAMPLE if "--answers" in argv else None
     assert seen == [("--dry-run" in argv, expected_answers)]
+
+
+def test_cli_setup_prefills_partial_answers(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answers file that misses fields still fills the forms with what it has."""
+    import screens.app
+
+    partial = tmp_path / "partial.toml"
+    partial.write_text('ca_name = "Lab CA"\nunknown_field = 1\n')
+    seen: dict[str, object] = {}
+
+    def fake_run_wizard(**kwargs: object) -> int:
+        seen.update(kwargs)
+        return 0
+
+    monkeypatch.setattr(screens.app, "run_wizard", fake_run_wizard)
+    assert cli.main(["setup", "--dry-run", "--answers", str(partial),
+                     "--log-file", str(tmp_path / "log")]) == 0
+    assert seen["answers"] is None
+    assert seen["prefill"] == {"ca_name": "Lab CA"}
+
+
+def test_cli_setup_rejects_unparsable_answers(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text("ca_name = \n")
+    assert cli.main(["setup", "--dry-run", "--answers", str(broken),
+                     "--log-file", str(tmp_path / "log")]) == 2
+    assert "not valid TOML" in capsys.readouterr().err
