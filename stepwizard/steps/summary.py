@@ -96,11 +96,14 @@ class Summary(Step):
         answers = ctx.answers
         problems: list[str] = []
         status = check_ca(ctx)
-        if status.acme_status != 200:
+        if status.acme_status is None:
+            problems.append(_("step-ca does not answer at {url} ({error}): start it with "
+                              "'systemctl start step-ca' and read 'journalctl -u step-ca'")
+                            .format(url=answers.ca_url, error=status.error))
+        elif status.acme_status != 200:
             problems.append(_("the ACME directory {url} answered {status} instead of 200: check "
                               "the ACME provisioner name and 'journalctl -u step-ca'").format(
-                                  url=answers.acme_directory_url,
-                                  status=status.acme_status or status.error))
+                                  url=answers.acme_directory_url, status=status.acme_status))
         path = Path(answers.root_cert_path)
         recorded = ctx.state.fact("root_fingerprint")
         if path.exists() and recorded and root_fingerprint(path.read_bytes()) != recorded:
