@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from textual import on
+from textual.widgets import Input, Switch
+
 from screens.form_screen import FieldSpec, FormScreen
 from stepwizard.i18n import N_
 
@@ -22,3 +25,14 @@ class ProvisionersForm(FormScreen):
         FieldSpec("admin_subject", N_("Admin subject"),
                   N_("First super admin (remote management only), e.g. step.")),
     )
+
+    @on(Switch.Changed, "#field-remote_management")
+    def _remote_management_switched(self, event: Switch.Changed) -> None:
+        """Disable the admin subject while remote management, which needs it, is off."""
+        self.query_one("#field-admin_subject", Input).disabled = not event.value
+
+    def on_mount(self) -> None:
+        """Start with the admin subject disabled when remote management is off."""
+        super().on_mount()
+        remote = self.query_one("#field-remote_management", Switch).value
+        self.query_one("#field-admin_subject", Input).disabled = not remote

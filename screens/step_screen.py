@@ -15,7 +15,7 @@ from textual.worker import Worker, WorkerState
 
 from screens.base import WizardScreen
 from screens.messages import StepChecked, StepFinished, StepOutput
-from screens.modals import ErrorScreen
+from screens.modals import ConfirmScreen, ErrorScreen
 from screens.model import STATE_LABELS, STATE_SYMBOLS, StepState
 from screens.widgets import StepSidebar, TopBar, button_bar_buttons, plan_renderable
 from stepwizard.context import Context
@@ -201,6 +201,17 @@ class StepScreen(WizardScreen):
     def action_skip(self) -> None:
         """Mark the step skipped (saved for a resume in a real run) and go on."""
         if self.phase not in _ACTIONS_BY_PHASE["skip"]:
+            return
+        if self.wizard.dry_run:
+            self._skip(True)
+            return
+        question = _("Later steps may fail without what '{title}' sets up. Skip it anyway?")
+        self.app.push_screen(ConfirmScreen(_("Skip this step?"), question.format(
+            title=_(self.step.title))), self._skip)
+
+    def _skip(self, confirmed: bool | None) -> None:
+        """Record the skip once the operator confirmed it, and go on."""
+        if not confirmed:
             return
         if not self.wizard.dry_run:
             self.context.state.record(self.step.id, StepStatus.SKIPPED, "skipped by the operator")

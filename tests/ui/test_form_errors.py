@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.widgets import Input, Label, Static, Switch
 from ui_walk import make_app, press, run_app, to_forms, type_into
 
 from screens.form_durations import DurationsForm
@@ -230,5 +230,21 @@ def test_short_typed_password_rejected() -> None:
         assert isinstance(app.screen, PasswordsForm)
         assert "has 8 characters; use at least 12" in note(pilot, "password")
         assert app.ca_password is None
+
+    run_app(app, scenario)
+
+
+def test_admin_subject_follows_remote_management() -> None:
+    """Switching remote management off disables the admin subject, which only it uses."""
+    app = make_app()
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await to_forms(pilot, 2)
+        subject = app.screen.query_one("#field-admin_subject", Input)
+        assert not subject.disabled
+        app.screen.query_one("#field-remote_management", Switch).focus()
+        await press(pilot, "space")
+        assert subject.disabled
+        assert "off" in str(app.screen.query_one(".switch-state", Label).render())
 
     run_app(app, scenario)

@@ -172,6 +172,8 @@ def test_skip_recorded_in_state(tmp_path: Path) -> None:
     async def scenario(pilot: Pilot[Any]) -> None:
         await open_step(pilot)
         await press(pilot, "s")
+        await wait_for_screen(pilot, ConfirmScreen)
+        await press(pilot, "y")
 
     run_app(app, scenario)
     resumed = StateStore(tmp_path / "state.json")
@@ -196,3 +198,19 @@ def test_resume_prefills_from_state(tmp_path: Path) -> None:
     assert resumed.draft["ca_name"] == "Test Lab CA"
     assert resumed.draft["dns_names"] == ["ca.test.example", "192.0.2.10"]
     assert resumed.step_states["scripted"] is StepState.DONE
+
+
+def test_declined_skip_keeps_step(tmp_path: Path) -> None:
+    """Answering no to the skip question leaves the step pending and unrecorded."""
+    app = real_app(ScriptedStep(), tmp_path)
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await open_step(pilot)
+        await press(pilot, "s")
+        await wait_for_screen(pilot, ConfirmScreen)
+        await press(pilot, "n")
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert app.step_states["scripted"] is not StepState.SKIPPED
+
+    run_app(app, scenario)
+    assert StateStore(tmp_path / "state.json").status("scripted") is not StepStatus.SKIPPED
