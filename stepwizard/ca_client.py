@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from stepwizard import safefs
 from stepwizard.answers import split_address
 from stepwizard.context import Context
 from stepwizard.errors import StepError
@@ -83,7 +84,7 @@ def admin_prompts(ctx: Context) -> list[Prompt]:
 
     def password(_match: re.Match[str]) -> str:
         path = Path(answers.provisioner_password_path)
-        secret = Secret(path.read_text().rstrip())
+        secret = Secret(safefs.read_text(path).rstrip())
         REDACTOR.register(secret)
         return secret.reveal() + "\r"
 

@@ -12,9 +12,7 @@ import difflib
 import json
 import logging
 import os
-import shutil
 import stat
-import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
@@ -34,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from stepwizard import safefs
 from stepwizard.durations import check_duration_order, format_go_duration, parse_human_duration
 from stepwizard.i18n import _
 
@@ -171,17 +170,13 @@ def parse_ca_config(text: str, source: str | Path = "ca.json") -> CaConfig:
     line, column and character position, and for a type error the key path of each value.
     """
     try:
-        data = json.loads(text, parse_constant=_reject_constant,
+        data = json.loads(text, parse_constant=_reject_constant, parse_float=_parse_float,
                           object_pairs_hook=_reject_duplicate_keys)
         # A lone surrogate such as "\ud800" parses but cannot be written back as UTF-8.
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except _StrictJsonError as error:
         raise CaConfigError(_("{path}: {reason}. Fix the file or restore a backup of it.")
                             .format(path=source, reason=error)) from error
-    except (RecursionError, UnicodeEncodeError) as error:
-        raise CaConfigError(_("{path} cannot be read safely ({reason}). Fix the file or "
-                              "restore a backup of it.").format(
-                                  path=source, reason=type(error).__name__)) from error
     except json.JSONDecodeError as error:
         raise CaConfigError(
             _(
@@ -195,6 +190,11 @@ def parse_ca_config(text: str, source: str | Path = "ca.json") -> CaConfig:
                 position=error.pos,
             )
         ) from error
+    except (RecursionError, UnicodeEncodeError, ValueError) as error:
+        # ValueError: an integer longer than Python's digit limit for conversions.
+        raise CaConfigError(_("{path} cannot be read safely ({reason}). Fix the file or "
+                              "restore a backup of it.").format(
+                                  path=source, reason=type(error).__name__)) from error
 
     if not isinstance(data, dict):
         raise CaConfigError(
@@ -223,6 +223,14 @@ def _reject_constant(name: str) -> float:
     raise _StrictJsonError(_("it contains {name}, which is not JSON").format(name=name))
 
 
+def _parse_float(text: str) -> float:
+    """Parse a JSON number, refusing one too large for a float (Go rejects it too)."""
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _StrictJsonError(_("the number {text} is too large").format(text=text[:40]))
+    return value
+
+
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """Refuse an object with a repeated key: rewriting it would silently drop one value."""
     seen: set[str] = set()
@@ -240,7 +248,12 @@ def load_ca_config(path: str | Path) -> CaConfig:
     Raises CaConfigError as parse_ca_config does, and OSError when the file cannot be read.
     """
     path = Path(path)
-    return parse_ca_config(path.read_text(encoding="utf-8"), source=path)
+    try:
+        text = safefs.read_text(path)
+    except UnicodeDecodeError as error:
+        raise CaConfigError(_("{path} is not UTF-8 text. Fix the file or restore a backup of "
+                              "it.").format(path=path)) from error
+    return parse_ca_config(text, source=path)
 
 
 def ca_config_to_dict(config: CaConfig) -> dict[str, Any]:
@@ -392,25 +405,45 @@ def write_atomically(
     When the file exists and ``backup`` is true, it is first copied to
     ``<name>.bak-YYYYmmddTHHMMSSZ`` (UTC) in the same directory with the same owner, group
     and mode. A second backup within the same second gets a ``-2`` suffix, and so on. The new
-    text is written to a temporary file in the same directory, given the original owner,
-    group and mode (``new_file_mode`` for a new file), flushed to disk and renamed over
-    ``path``. A symbolic link is followed, so the file it points to is replaced.
+    text gets the original owner, group and mode (``new_file_mode`` for a new file) and
+    replaces ``path`` in one rename. No symbolic link is followed, because the folder belongs
+    to the service user: a link at ``path`` or among its folders raises StepError.
 
     Returns the backup path, or None when no backup was made. Raises OSError when a step
-    fails; the temporary file is then removed and ``path`` is unchanged.
+    fails; ``path`` is then unchanged.
     """
-    target = Path(path).resolve() if Path(path).is_symlink() else Path(path)
-    try:
-        original: os.stat_result | None = target.stat()
-    except FileNotFoundError:
-        original = None
+    target = Path(path)
+    original = safefs.lstat_or_none(target)
+    if original is not None and not stat.S_ISREG(original.st_mode):
+        raise CaConfigError(
+            _("{path} is not a regular file (a symbolic link?): put the real ca.json "
+              "there.").format(path=target)
+        )
 
     backup_path = None
     if original is not None and backup:
-        backup_path = _write_backup(target, original)
+        backup_path = _backup_name(target)
+        safefs.replace_file(backup_path, safefs.read_bytes(target), uid=original.st_uid,
+                            gid=original.st_gid, mode=stat.S_IMODE(original.st_mode))
 
-    _replace_file(target, text.encode("utf-8"), original, new_file_mode)
+    if original is None:
+        owner = (os.getuid(), os.getgid(), new_file_mode)
+    else:
+        owner = (original.st_uid, original.st_gid, stat.S_IMODE(original.st_mode))
+    safefs.replace_file(target, text.encode("utf-8"), uid=owner[0], gid=owner[1],
+                        mode=owner[2])
     logger.info("Wrote %s (backup: %s)", target, backup_path or "none")
+    return backup_path
+
+
+def _backup_name(target: Path) -> Path:
+    """Return a timestamped backup path next to ``target`` that does not exist yet."""
+    stamp = datetime.now(UTC).strftime(BACKUP_TIMESTAMP_FORMAT)
+    backup_path = target.with_name(f"{target.name}.bak-{stamp}")
+    counter = 2
+    while safefs.lstat_or_none(backup_path) is not None:
+        backup_path = target.with_name(f"{target.name}.bak-{stamp}-{counter}")
+        counter += 1
     return backup_path
 
 
@@ -433,70 +466,3 @@ def _format_location(location: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in location) or _("(top level)")
 
 
-def _write_backup(target: Path, original: os.stat_result) -> Path:
-    """Copy ``target`` to a new timestamped backup next to it and return the backup's path."""
-    stamp = datetime.now(UTC).strftime(BACKUP_TIMESTAMP_FORMAT)
-    backup_path = target.with_name(f"{target.name}.bak-{stamp}")
-    counter = 2
-    while backup_path.exists():
-        backup_path = target.with_name(f"{target.name}.bak-{stamp}-{counter}")
-        counter += 1
-
-    # Copy under a temporary name first, so a failed copy never looks like a backup.
-    descriptor, temporary_name = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.bak.", suffix=".tmp"
-    )
-    os.close(descriptor)
-    temporary = Path(temporary_name)
-    try:
-        shutil.copy2(target, temporary)
-        _copy_owner(temporary, original)
-        os.replace(temporary, backup_path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return backup_path
-
-
-def _replace_file(
-    target: Path, content: bytes, original: os.stat_result | None, new_file_mode: int
-) -> None:
-    # Temporary files left by a run that was killed mid-write hold a full copy of the file.
-    for stale in target.parent.glob(f".{target.name}.*.tmp"):
-        stale.unlink(missing_ok=True)
-    descriptor, temporary_name = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
-    temporary = Path(temporary_name)
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(content)
-            stream.flush()
-            if original is None:
-                os.fchmod(stream.fileno(), new_file_mode)
-            else:
-                # chown before chmod: changing the owner clears the setuid and setgid bits.
-                _copy_owner(temporary, original)
-                os.fchmod(stream.fileno(), stat.S_IMODE(original.st_mode))
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    _fsync_directory(target.parent)
-
-
-def _copy_owner(path: Path, original: os.stat_result) -> None:
-    """Give ``path`` the owner and group of ``original`` when they differ (needs root)."""
-    current = path.stat()
-    if (current.st_uid, current.st_gid) != (original.st_uid, original.st_gid):
-        os.chown(path, original.st_uid, original.st_gid)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Flush the directory entry of a rename to disk, so the new file survives a crash."""
-    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import json
 import logging
@@ -27,7 +28,7 @@ from stepwizard.i18n import _, install_language
 from stepwizard.interaction import HeadlessInteraction
 from stepwizard.logsetup import default_log_file, setup_logging
 from stepwizard.runner import Runner
-from stepwizard.state import DEFAULT_STATE_PATH, StateStore, StepStatus
+from stepwizard.state import DEFAULT_STATE_PATH, StateFileError, StateStore, StepStatus
 from stepwizard.steps import all_steps
 
 log = logging.getLogger(__name__)
@@ -199,6 +200,13 @@ def main(argv: list[str] | None = None) -> int:
                 "with sudo, or add --dry-run to try it without changes").format(
                     command=args.command), file=sys.stderr)
         return EXIT_USAGE
+    if not dry_run and args.command in ("setup", "apply"):
+        try:
+            # Reading and writing the state file now fails early, before any step runs.
+            StateStore(args.state_file).save()
+        except StateFileError as error:
+            print(_("error: {message}").format(message=error), file=sys.stderr)
+            return EXIT_USAGE
     log_file = args.log_file or default_log_file(dry_run)
     try:
         setup_logging(log_file)
@@ -229,6 +237,12 @@ def entry_point() -> int:
         # `stepwizard plan | head` closes the pipe early; that is not an error.
         sys.stderr.close()
         return EXIT_OK
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EIO):
+            raise
+        print(_("error: cannot write the output: {error}").format(error=error.strerror),
+              file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -7,13 +7,11 @@ import grp
 import logging
 import os
 import pwd
-import shutil
-import tempfile
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
-from stepwizard.errors import StepError
-from stepwizard.i18n import _
+from stepwizard import safefs
 
 log = logging.getLogger(__name__)
 
@@ -31,33 +29,26 @@ def backup_file(path: Path, backup_root: Path = BACKUP_ROOT) -> Path | None:
     Backups live outside the original folder because apt and systemd read every file in
     their configuration folders.
     """
-    if not path.exists():
+    status = safefs.lstat_or_none(path)
+    if status is None:
         return None
     target = backup_root / path.relative_to(path.anchor)
     target = target.with_name(f"{target.name}.{timestamp()}")
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    shutil.copy2(path, target)
-    status = path.stat()
-    os.chown(target, status.st_uid, status.st_gid)
+    safefs.replace_file(target, safefs.read_bytes(path), uid=status.st_uid, gid=status.st_gid,
+                        mode=stat.S_IMODE(status.st_mode))
     log.info("backed up %s to %s", path, target)
     return target
 
 
 def require_real_folder(path: Path) -> None:
-    """Raise StepError unless ``path`` is a folder and no part of it is a symbolic link.
+    """Raise StepError unless ``path`` is a folder reached without any symbolic link.
 
     Folders the service user owns could otherwise redirect root's writes and chowns to any
     file of the system.
     """
-    current = Path(path.anchor)
-    for part in path.parts[1:]:
-        current = current / part
-        if current.is_symlink():
-            raise StepError(_("{path} is a symbolic link; stepwizard does not follow links in "
-                              "the CA's folders: replace it with a real folder").format(
-                                  path=current))
-    if not path.is_dir():
-        raise StepError(_("{path} is not a folder").format(path=path))
+    with safefs.open_folder(path):
+        pass
 
 
 def ids_of(owner: str, group: str) -> tuple[int, int]:
@@ -70,29 +61,19 @@ def write_file(path: Path, content: str | bytes, *, owner: str = "root", group: 
     """Write ``content`` atomically with the given owner and mode; return the backup path.
 
     The temporary file gets its final mode before any byte is written, so a secret is never
-    readable by others, and os.replace() makes the change all or nothing.
+    readable by others, and the rename makes the change all or nothing. No symbolic link is
+    followed: a link at ``path`` is replaced, and a link among its folders stops the write.
     """
     data = content.encode() if isinstance(content, str) else content
-    if path.exists() and path.read_bytes() == data:
-        uid, gid = ids_of(owner, group)
-        os.chown(path, uid, gid)
-        os.chmod(path, mode)
+    uid, gid = ids_of(owner, group)
+    status = safefs.lstat_or_none(path)
+    if status is not None and stat.S_ISREG(status.st_mode) and safefs.read_bytes(path) == data:
+        safefs.set_owner_and_mode(path, uid=uid, gid=gid, mode=mode)
         return None
-    saved = backup_file(path) if backup else None
+    saved = backup_file(path) if backup and status is not None and \
+        stat.S_ISREG(status.st_mode) else None
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, mode)
-        uid, gid = ids_of(owner, group)
-        os.fchown(fd, uid, gid)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
+    safefs.replace_file(path, data, uid=uid, gid=gid, mode=mode)
     log.info("wrote %s (%s:%s %04o)", path, owner, group, mode)
     return saved
 
@@ -100,7 +81,9 @@ def write_file(path: Path, content: str | bytes, *, owner: str = "root", group: 
 def restore_or_remove(path: Path, saved: Path | None) -> None:
     """Undo a write: put the backup back, or remove the file when there was none before."""
     if saved is not None:
-        shutil.copy2(saved, path)
+        status = os.stat(saved)
+        safefs.replace_file(path, safefs.read_bytes(saved), uid=status.st_uid,
+                            gid=status.st_gid, mode=stat.S_IMODE(status.st_mode))
         log.info("restored %s from %s", path, saved)
     else:
         with contextlib.suppress(FileNotFoundError):

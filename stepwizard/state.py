@@ -12,9 +12,17 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from stepwizard.i18n import _
+
 log = logging.getLogger(__name__)
 
 DEFAULT_STATE_PATH = Path("/var/lib/stepwizard/state.json")
+# A state file holds a few kilobytes; anything bigger is not one.
+MAX_STATE_BYTES = 1024 * 1024
+
+
+class StateFileError(RuntimeError):
+    """The state file cannot be read or written; the message names it and the fix."""
 
 
 class StepStatus(StrEnum):
@@ -34,9 +42,18 @@ class StateStore:
         self.path = path
         self.data: dict[str, Any] = {"version": 1, "answers": None, "steps": {}, "facts": {}}
         if path is not None and path.exists():
+            if not path.is_file():
+                raise StateFileError(_("the state file {path} is not a regular file: choose "
+                                       "another with --state-file").format(path=path))
             try:
-                loaded = json.loads(path.read_text())
-            except (OSError, ValueError) as error:
+                with path.open("rb") as handle:
+                    raw = handle.read(MAX_STATE_BYTES + 1)
+                loaded = json.loads(raw) if len(raw) <= MAX_STATE_BYTES else None
+            except OSError as error:
+                raise StateFileError(_("cannot read the state file {path}: {error}; choose "
+                                       "another with --state-file").format(
+                                           path=path, error=error.strerror)) from error
+            except ValueError as error:
                 log.warning("ignoring unreadable state file %s: %s", path, error)
                 return
             if not (isinstance(loaded, dict) and isinstance(loaded.get("steps", {}), dict)
@@ -94,14 +111,23 @@ class StateStore:
         """Write the state atomically with mode 0600; no-op without a path (dry-run)."""
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".state-")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".state-")
+        except OSError as error:
+            raise StateFileError(_("cannot write the state file {path}: {error}; choose "
+                                   "another with --state-file").format(
+                                       path=self.path, error=error.strerror)) from error
         try:
             with os.fdopen(fd, "w") as handle:
                 json.dump(self.data, handle, indent=2, sort_keys=True)
                 handle.write("\n")
             os.chmod(temp, 0o600)
             os.replace(temp, self.path)
+        except OSError as error:
+            raise StateFileError(_("cannot write the state file {path}: {error}; choose "
+                                   "another with --state-file").format(
+                                       path=self.path, error=error.strerror)) from error
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)

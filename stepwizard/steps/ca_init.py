@@ -6,6 +6,7 @@ import logging
 import os
 from pathlib import Path
 
+from stepwizard import safefs
 from stepwizard.context import Context
 from stepwizard.files import ids_of, require_real_folder, timestamp, write_file
 from stepwizard.fingerprint import parse_step_fingerprint, root_fingerprint
@@ -44,7 +45,7 @@ def init_argv(ctx: Context) -> list[str]:
 def read_secret_file(path: Path) -> Secret:
     """Read a password file as step does (trailing whitespace trimmed)."""
     try:
-        value = path.read_text(encoding="utf-8").rstrip()
+        value = safefs.read_text(path).rstrip()
     except UnicodeDecodeError as error:
         raise StepError(_("the password file {path} is not UTF-8 text: write the password "
                           "as plain text").format(path=path)) from error
@@ -107,7 +108,9 @@ def existing_pki_entries(ctx: Context) -> list[str]:
             continue
         names = {child.name for child in folder.iterdir()}
         if entry == "secrets":
-            names -= ours
+            # The wizard's password files, and their temporary copies from a killed write.
+            names = {name for name in names if name not in ours and not any(
+                name.startswith(f".{own}.") for own in ours)}
         if names:
             found.append(entry)
     return found

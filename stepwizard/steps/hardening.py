@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from stepwizard import safefs
 from stepwizard.caconfig import (
     dumps_ca_config,
     harden,
@@ -22,12 +24,18 @@ from stepwizard.steps.base import Step
 def hardened_text(ctx: Context) -> tuple[str, str]:
     """Return ca.json's current text and its hardened version."""
     path = Path(ctx.answers.ca_json_path)
-    current = path.read_text()
+    current = safefs.read_text(path)
     config = load_ca_config(path)
     # A MySQL or PostgreSQL dataSource carries the database password; diffs show it as context.
     if config.db is not None and config.db.data_source and not is_badger_database(config) \
             and str(config.db.type).lower() != "bbolt":
-        REDACTOR.register(str(config.db.data_source))
+        source = str(config.db.data_source)
+        # The file may spell the value with JSON escapes: Go writes & < > as \u0026 and so on.
+        for spelling in (source, json.dumps(source)[1:-1],
+                         json.dumps(source, ensure_ascii=False)[1:-1],
+                         json.dumps(source)[1:-1].replace("&", "\\u0026")
+                         .replace("<", "\\u003c").replace(">", "\\u003e")):
+            REDACTOR.register(spelling)
     config = harden(config, enable_admin=ctx.answers.remote_management)
     return current, dumps_ca_config(config)
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from pathlib import Path, PurePosixPath
 
+from stepwizard import safefs
 from stepwizard.ca_client import check_ca, wait_for_ca
 from stepwizard.context import Context
-from stepwizard.files import ids_of, require_real_folder, write_file
+from stepwizard.files import ids_of, write_file
 from stepwizard.i18n import N_, _
 from stepwizard.plan import Plan
 from stepwizard.steps.base import Step, StepError
@@ -39,28 +41,19 @@ def systemctl_ok(*args: str) -> bool:
 def fix_ownership(ctx: Context) -> None:
     """Give every file under STEPPATH to the service user, keeping secrets at 0600.
 
-    Symbolic links are re-owned themselves, never followed: the service user can create
-    links in its folders, and following one would hand any file of the system to it.
+    No symbolic link is followed, also if one is swapped in during the walk: the service
+    user can create links in its folders, and following one would hand any file of the
+    system to it.
     """
     answers = ctx.answers
     home = Path(answers.steppath)
-    require_real_folder(home)
     uid, gid = ids_of(answers.service_user, answers.service_user)
-    for folder, dirs, files in os.walk(home):
-        os.lchown(folder, uid, gid)
-        for name in [*dirs, *files]:
-            os.lchown(os.path.join(folder, name), uid, gid)
-    for secret in (answers.ca_password_path, answers.provisioner_password_path):
-        descriptor = os.open(secret, os.O_RDONLY | os.O_NOFOLLOW)
-        try:
-            os.fchmod(descriptor, 0o600)
-        finally:
-            os.close(descriptor)
     # ReadWritePaths= in the unit needs the database folder to exist before the start.
-    database = home / "db"
-    database.mkdir(mode=0o700, exist_ok=True)
-    require_real_folder(database)
-    os.lchown(database, uid, gid)
+    with safefs.open_folder(home) as folder, contextlib.suppress(FileExistsError):
+        os.mkdir("db", 0o700, dir_fd=folder)
+    safefs.chown_tree(home, uid, gid)
+    for secret in (answers.ca_password_path, answers.provisioner_password_path):
+        safefs.set_owner_and_mode(Path(secret), uid=uid, gid=gid, mode=0o600)
 
 
 class Service(Step):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import grp
 import os
 import pwd
+import stat
 from pathlib import Path
 
 from stepwizard.context import Context
@@ -13,6 +14,8 @@ from stepwizard.plan import Plan
 from stepwizard.steps.base import Step, StepError
 
 NOLOGIN = "/usr/sbin/nologin"
+# Debian's UID_MIN (/etc/login.defs): accounts from here on belong to people.
+FIRST_HUMAN_UID = 1000
 
 
 def user_problem(name: str, home: str) -> str | None:
@@ -27,30 +30,65 @@ def user_problem(name: str, home: str) -> str | None:
                  ).format(name=name, home=entry.pw_dir, expected=home)
     if entry.pw_uid == 0:
         return _("the service user must not be root")
+    if entry.pw_uid >= FIRST_HUMAN_UID:
+        return _("{name} is a regular account (uid {uid}): the service user must be a system "
+                 "account, so choose a name that does not exist yet, such as step").format(
+                     name=name, uid=entry.pw_uid)
+    return None
+
+
+def ancestor_problem(home: Path) -> str | None:
+    """Return why a folder above STEPPATH is unsafe, or None.
+
+    Every folder above must be a real folder owned by root that no one else can write to
+    (a sticky folder such as /tmp excepted), or its owner could swap STEPPATH at any time.
+    """
+    for folder in list(home.parents)[::-1]:
+        try:
+            status = os.lstat(folder)
+        except FileNotFoundError:
+            return None  # The rest is created by the wizard, as root.
+        if not stat.S_ISDIR(status.st_mode):
+            return _("{folder} is a symbolic link or not a folder: choose a STEPPATH whose "
+                     "folders are all real").format(folder=folder)
+        writable = status.st_mode & 0o022 and not status.st_mode & stat.S_ISVTX
+        if status.st_uid != 0 or writable:
+            return _("{folder}, above STEPPATH, is owned by uid {uid} or writable by others: "
+                     "choose a STEPPATH under folders only root can change, such as "
+                     "/etc/step-ca").format(folder=folder, uid=status.st_uid)
     return None
 
 
 def home_problem(home: Path, user: str) -> str | None:
     """Return why STEPPATH cannot become the service user's home, or None if it can.
 
-    A new folder, an empty one, or one the service user already owns is fine. Anything else
-    belongs to someone else and would be handed over to the service user.
+    STEPPATH must be new (the wizard creates it) or already belong to the service user from
+    an earlier run. An existing folder of anyone else, even empty, would be handed over to
+    the service user, and some empty system folders are on root's PATH.
     """
-    if home.is_symlink():
-        return _("{home} is a symbolic link: use a real folder as STEPPATH").format(home=home)
-    if not home.exists():
-        return None
-    if not home.is_dir():
-        return _("{home} exists and is not a folder: choose another STEPPATH").format(home=home)
+    problem = ancestor_problem(home)
+    if problem:
+        return problem
     try:
-        owner = pwd.getpwuid(home.stat().st_uid).pw_name
-    except KeyError:
-        owner = str(home.stat().st_uid)
-    if owner == user or not any(home.iterdir()):
+        status = os.lstat(home)
+    except FileNotFoundError:
         return None
-    return _("{home} already holds files owned by {owner}: stepwizard would hand them all to "
-             "{user}. Choose a new or empty folder as STEPPATH, or empty this one").format(
-                 home=home, owner=owner, user=user)
+    if not stat.S_ISDIR(status.st_mode):
+        return _("{home} is a symbolic link or not a folder: choose another STEPPATH").format(
+            home=home)
+    try:
+        expected = pwd.getpwnam(user).pw_uid
+    except KeyError:
+        expected = None
+    if status.st_uid == expected:
+        return None
+    try:
+        owner = pwd.getpwuid(status.st_uid).pw_name
+    except KeyError:
+        owner = str(status.st_uid)
+    return _("{home} already exists and belongs to {owner}: stepwizard creates STEPPATH "
+             "itself and hands it to {user}. Choose a new folder, or remove this one if it "
+             "is an empty leftover").format(home=home, owner=owner, user=user)
 
 
 class ServiceUser(Step):

@@ -29,6 +29,7 @@ from stepwizard.caconfig import (
     write_atomically,
 )
 from stepwizard.durations import DurationError
+from stepwizard.errors import StepError
 
 
 def make_ca_json(db: dict[str, Any] | None) -> dict[str, Any]:
@@ -492,10 +493,10 @@ def test_write_atomically_failure_keeps_original(
     path = tmp_path / "ca.json"
     path.write_text("old\n")
 
-    def fail_replace(source: object, destination: object) -> None:
+    def fail_replace(source: object, destination: object, **folders: object) -> None:
         raise OSError("simulated failure")
 
-    monkeypatch.setattr(os, "replace", fail_replace)
+    monkeypatch.setattr(os, "rename", fail_replace)
     with pytest.raises(OSError, match="simulated failure"):
         write_atomically(path, "new\n", backup=False)
 
@@ -503,16 +504,27 @@ def test_write_atomically_failure_keeps_original(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ca.json"]
 
 
-def test_write_atomically_follows_symlink(tmp_path: Path) -> None:
+def test_write_atomically_refuses_symlink(tmp_path: Path) -> None:
+    """A link planted by the service user is never written through."""
     real = tmp_path / "real.json"
     real.write_text("old\n")
     link = tmp_path / "ca.json"
     link.symlink_to(real)
 
-    write_atomically(link, "new\n", backup=False)
+    with pytest.raises(CaConfigError, match="not a regular file"):
+        write_atomically(link, "new\n", backup=False)
 
     assert link.is_symlink()
-    assert real.read_text() == "new\n"
+    assert real.read_text() == "old\n"
+
+
+def test_load_refuses_symlink(tmp_path: Path) -> None:
+    """Reading ca.json through a link could show a root-only file in the diff."""
+    real = tmp_path / "secret.json"
+    real.write_text("{}")
+    (tmp_path / "ca.json").symlink_to(real)
+    with pytest.raises(StepError, match="symbolic link"):
+        load_ca_config(tmp_path / "ca.json")
 
 
 def test_full_cycle_on_disk(tmp_path: Path) -> None:
