@@ -20,7 +20,7 @@ from screens.form_passwords import PasswordsForm
 from screens.form_provisioners import ProvisionersForm
 from screens.form_repository import RepositoryForm
 from screens.form_system import SystemForm
-from screens.model import initial_draft, state_from_status
+from screens.model import drop_invalid_hidden, initial_draft, state_from_status
 from screens.review import ReviewScreen
 from screens.step_acme import AcmeScreen
 from screens.step_ca_init import CaInitScreen
@@ -35,7 +35,7 @@ from screens.step_summary import SummaryScreen
 from screens.welcome import WelcomeScreen
 from stepwizard.answers import Answers
 from stepwizard.context import Context
-from stepwizard.i18n import N_
+from stepwizard.i18n import N_, _
 from stepwizard.runner import Runner
 from stepwizard.secrets import Secret
 from stepwizard.state import StateStore
@@ -83,6 +83,8 @@ class WizardApp(App[int]):
         self.steps: list[Step] = list(steps) if steps is not None else all_steps()
         # An answers file that does not validate yet still fills the forms it can.
         self.draft = initial_draft(answers, prefill or self.state.answers)
+        shown = {spec.name for form in FORMS for spec in getattr(form, "FIELDS", ())}
+        self.prefill_problems = drop_invalid_hidden(self.draft, shown)
         self.step_states = {step.id: state_from_status(self.state.status(step.id))
                             for step in self.steps}
         self.ca_password: Secret | None = None
@@ -105,6 +107,10 @@ class WizardApp(App[int]):
         """Use the ANSI theme, readable in 16 colours, and show the welcome screen."""
         self.theme = "ansi-dark"
         self.push_screen(self._route[0]())
+        if self.prefill_problems:
+            self.notify("\n".join([_("These answers were invalid and are left at their "
+                                      "defaults:"), *self.prefill_problems]),
+                        severity="warning", timeout=30)
 
     def go_next(self) -> None:
         """Open the next screen on top of the current one."""

@@ -174,7 +174,9 @@ class FormScreen(WizardScreen):
         rows = list(self.query(FieldRow).results(FieldRow))
         values = {row.spec.name: row.value for row in rows}
         hints = {row.spec.name: _(row.spec.hint) for row in rows}
-        check = check_form(self.wizard.draft, values, hints)
+        deferred = frozenset(spec.name for form in FormScreen.__subclasses__()
+                             for spec in form.FIELDS) - set(values)
+        check = check_form(self.wizard.draft, values, hints, deferred)
         for row in rows:
             row.show_error(check.field_errors.get(row.spec.name))
         self.show_form_error(check.form_errors)

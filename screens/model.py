@@ -5,7 +5,9 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from stepwizard.answers import Answers
+from pydantic import ValidationError
+
+from stepwizard.answers import Answers, format_validation_error
 from stepwizard.i18n import N_
 from stepwizard.state import StepStatus
 
@@ -63,6 +65,25 @@ def initial_draft(answers: Answers | None, saved: dict[str, Any] | None) -> dict
     if saved:
         draft.update({name: value for name, value in saved.items() if name in draft})
     return draft
+
+
+def drop_invalid_hidden(draft: dict[str, Any], shown: set[str]) -> list[str]:
+    """Reset the prefilled fields no form shows whose value is invalid; return the problems.
+
+    No form could correct such a value, so keeping it would block every form.
+    """
+    problems: list[str] = []
+    # The least a model needs to validate one other field on its own.
+    minimal = {"ca_name": "x", "dns_names": ["x.example"]}
+    for name, field in Answers.model_fields.items():
+        if name in shown or name in minimal or name not in draft:
+            continue
+        try:
+            Answers.model_validate({**minimal, name: draft[name]})
+        except ValidationError as error:
+            problems.extend(format_validation_error(error))
+            draft[name] = field.get_default(call_default_factory=True)
+    return problems
 
 
 def display_value(value: Any) -> str:

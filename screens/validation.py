@@ -25,14 +25,26 @@ class FormCheck:
 
 
 def check_form(draft: Mapping[str, Any], values: Mapping[str, Any],
-               hints: Mapping[str, str]) -> FormCheck:
+               hints: Mapping[str, str], deferred: frozenset[str] = frozenset()) -> FormCheck:
     """Validate ``draft`` updated with ``values``; errors on a field of ``hints`` go on it.
 
     ``hints`` maps each field of the form to its translated hint, used in the message for an
-    empty field. Errors on other fields and on relations between fields become form errors.
+    empty field. ``deferred`` names fields that other forms edit: their errors are left to
+    those forms (a prefilled value may be wrong), so they never lock this one. Errors on
+    other fields and on relations between fields become form errors.
     """
+    merged = {**draft, **values}
     try:
-        return FormCheck(Answers.model_validate({**draft, **values}))
+        return FormCheck(Answers.model_validate(merged))
+    except ValidationError as error:
+        elsewhere = {str(item["loc"][0]) for item in error.errors()
+                     if item["loc"] and str(item["loc"][0]) in deferred}
+        if not elsewhere:
+            return _place_errors(error, hints)
+    # Check this form again with the values the other forms will check replaced by defaults.
+    trial = {name: value for name, value in merged.items() if name not in elsewhere}
+    try:
+        return FormCheck(Answers.model_validate(trial))
     except ValidationError as error:
         return _place_errors(error, hints)
 

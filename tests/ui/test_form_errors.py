@@ -248,3 +248,35 @@ def test_admin_subject_follows_remote_management() -> None:
         assert "off" in str(app.screen.query_one(".switch-state", Label).render())
 
     run_app(app, scenario)
+
+
+def test_invalid_prefill_does_not_lock_first_form() -> None:
+    """A wrong prefilled duration waits for its own form instead of blocking the first one."""
+    app = make_app(answers=None)
+    app.draft.update({"ca_name": "Lab CA", "dns_names": ["ca.lab.example"],
+                      "acme_default_duration": "3 jours"})
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await to_forms(pilot, 1)
+        await press(pilot, "ctrl+n")
+        assert isinstance(app.screen, ProvisionersForm)
+        await press(pilot, "ctrl+n")
+        assert isinstance(app.screen, DurationsForm)
+        await press(pilot, "ctrl+n")
+        assert isinstance(app.screen, DurationsForm)
+        assert "3 jours" in note(pilot, "acme_default_duration")
+
+    run_app(app, scenario)
+
+
+def test_invalid_hidden_prefill_reset() -> None:
+    """A prefilled value no form shows is reset to its default and reported."""
+    from screens.model import drop_invalid_hidden
+
+    draft = {"ca_name": "Lab", "dns_names": ["ca.lab.example"], "reinitialize": "yes",
+             "password_file": "relative.txt"}
+    problems = drop_invalid_hidden(draft, {"ca_name", "dns_names"})
+    assert draft["reinitialize"] is False
+    assert draft["password_file"] is None
+    assert any(line.startswith("reinitialize") for line in problems)
+    assert any(line.startswith("password_file") for line in problems)
