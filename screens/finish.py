@@ -80,7 +80,7 @@ class FinishScreen(WizardScreen):
             (_("Admin provisioner"), summary.admin_provisioner),
             (_("Admin subject"), summary.admin_subject or _("(no remote management)")),
             (_("CA password file"), summary.password_file),
-            (_("Provisioner password"), summary.provisioner_password_file),
+            (_("Provisioner password file"), summary.provisioner_password_file),
             (_("Log file"), summary.log_file or _("(none)")),
         ]
         text = Text()

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Static, Switch
 
-from screens.form_screen import FormScreen
+from screens.form_screen import FormScreen, switch_word
 from stepwizard.answers import Answers
 from stepwizard.i18n import N_, _
 from stepwizard.secrets import REDACTOR, Secret
@@ -50,8 +50,11 @@ class PasswordsForm(FormScreen):
 
     def _row(self, label: str, control: Switch | Input, hint: str, name: str) -> Vertical:
         """Return a field row: label and control on one line, the hint below."""
+        line = [Label(label, classes="field-label"), control]
+        if isinstance(control, Switch):
+            line.append(Label(switch_word(control.value), classes="switch-state"))
         return Vertical(
-            Horizontal(Label(label, classes="field-label"), control, classes="field-line"),
+            Horizontal(*line, classes="field-line"),
             Static(Text(hint), classes="note", id=f"note-{name}"),
             classes="field", id=f"row-{name}")
 
@@ -62,6 +65,12 @@ class PasswordsForm(FormScreen):
     def _password_path(self) -> str:
         """Return where the CA password will be stored; the earlier forms made the draft valid."""
         return str(Answers.model_validate(self.wizard.draft).ca_password_path)
+
+    @on(Switch.Changed)
+    def _show_switch_word(self, event: Switch.Changed) -> None:
+        line = event.switch.parent
+        if line is not None:
+            line.query_one(".switch-state", Label).update(switch_word(event.value))
 
     @on(Switch.Changed, "#type-password")
     def _type_switched(self, event: Switch.Changed) -> None:

@@ -23,7 +23,7 @@ from stepwizard.answers import (
     read_answers_data,
 )
 from stepwizard.context import Context
-from stepwizard.engine import render_plan, run_step
+from stepwizard.engine import plan_problems, render_plan, run_step
 from stepwizard.i18n import _, install_language
 from stepwizard.interaction import HeadlessInteraction
 from stepwizard.logsetup import default_log_file, setup_logging
@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
                       "command, starts the interactive wizard (same as 'setup')."),
         epilog=_("Each command explains its own options: stepwizard COMMAND --help."))
     parser.add_argument("--version", action="version", version=f"stepwizard {__version__}")
+    # Taken out before parsing (split_language_option); listed here for --help.
+    parser.add_argument("--lang", metavar="CODE",
+                        help=_("language of messages, for example en or fr (default: from "
+                               "LANGUAGE, LC_ALL, LC_MESSAGES or LANG)"))
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--log-file", type=Path, metavar="FILE",
                         help=_("log file (default: /var/log/stepwizard/stepwizard.log; for a "
@@ -80,7 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--answers", type=Path, metavar="FILE", required=True,
                       help=_("answers file (TOML or JSON)"))
 
-    commands.add_parser("schema", help=_("print the JSON Schema of the answers file"))
+    commands.add_parser("schema", help=_("print the JSON Schema of the answers file"),
+                        description=_("Print the JSON Schema of the answers file, generated "
+                                      "from the answers model."))
     return parser
 
 
@@ -97,6 +103,16 @@ def make_context(answers: Answers, state: StateStore, log_file: Path | None) -> 
                    state=state, log_file=log_file)
 
 
+def report_problems(problems: list[str]) -> int:
+    """Print what would stop a real run; return the exit status for a dry run or a plan."""
+    if not problems:
+        return EXIT_OK
+    print(_("a real run would stop on:"), file=sys.stderr)
+    for problem in problems:
+        print("  " + problem, file=sys.stderr)
+    return EXIT_FAILED
+
+
 def command_apply(args: argparse.Namespace, answers: Answers, log_file: Path | None) -> int:
     """Run (or with --dry-run, print) every step; return 0 only when the CA is verified."""
     if args.trust_on_first_use:
@@ -104,8 +120,12 @@ def command_apply(args: argparse.Namespace, answers: Answers, log_file: Path | N
     if args.dry_run:
         ctx = make_context(answers, StateStore(None), log_file)
         print_lines(render_plan(all_steps(), ctx))
-        print(_("dry run: nothing was run or written"))
-        return EXIT_OK
+        problems = plan_problems(all_steps(), ctx)
+        if answers.repository_key_fingerprint is None and not answers.trust_on_first_use:
+            problems.append(_("repository_key_fingerprint: not set, so a headless run cannot "
+                              "trust the signing key: set it, or pass --trust-on-first-use"))
+        print(_("dry run: nothing was run, only the log was written"))
+        return report_problems(problems)
     state = StateStore(args.state_file)
     state.set_answers(answers.model_dump(mode="json"))
     ctx = make_context(answers, state, log_file)
@@ -225,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "plan":
         ctx = make_context(answers, StateStore(None), log_file)
         print_lines(render_plan(all_steps(), ctx))
-        return EXIT_OK
+        return report_problems(plan_problems(all_steps(), ctx))
     return command_apply(args, answers, log_file)
 
 

@@ -43,6 +43,9 @@ MAX_NANOSECONDS = 2**63 - 1
 _COMPONENT = re.compile(r"(?P<number>[0-9]*(?:\.[0-9]*)?)(?P<unit>[^0-9.]*)")
 
 _GO_UNITS_HINT = N_("use Go duration units ns, us, ms, s, m, h; 28 days is 672h")
+# Where operators type durations, days and weeks are accepted too.
+_HUMAN_UNITS_HINT = N_("use the units ns, us, ms, s, m, h, d (days) or w (weeks), for example "
+                       "28d or 672h")
 
 
 class DurationError(ValueError):
@@ -159,7 +162,7 @@ def _parse_nanoseconds(text: str, units: dict[str, int]) -> int:
     if text == "0":
         return 0
     if not text:
-        raise DurationError(_("The duration is empty: {hint}.").format(hint=_(_GO_UNITS_HINT)))
+        raise DurationError(_("The duration is empty: {hint}.").format(hint=_(_hint(units))))
 
     total = Fraction(0)
     position = 0
@@ -168,9 +171,9 @@ def _parse_nanoseconds(text: str, units: dict[str, int]) -> int:
         assert match is not None  # the pattern can match the empty string
         number, unit = match.group("number"), match.group("unit")
         if number in ("", "."):
-            raise DurationError(_invalid_message(text))
+            raise DurationError(_invalid_message(text, _hint(units)))
         if unit not in units:
-            raise DurationError(_unknown_unit_message(text, unit))
+            raise DurationError(_unknown_unit_message(text, unit, _hint(units)))
         total += Fraction(number) * units[unit]
         position = match.end()
 
@@ -220,19 +223,24 @@ def _not_positive_message(text: str) -> str:
     )
 
 
-def _invalid_message(text: str) -> str:
+def _hint(units: dict[str, int]) -> str:
+    """Return the untranslated unit hint for a parse with ``units``."""
+    return _HUMAN_UNITS_HINT if "d" in units else _GO_UNITS_HINT
+
+
+def _invalid_message(text: str, hint: str) -> str:
     return _("The duration {value!r} is invalid: {hint}.").format(
-        value=text, hint=_(_GO_UNITS_HINT)
+        value=text, hint=_(hint)
     )
 
 
-def _unknown_unit_message(text: str, unit: str) -> str:
+def _unknown_unit_message(text: str, unit: str, hint: str) -> str:
     if not unit:
         return _("The duration {value!r} has a number without a unit: {hint}.").format(
-            value=text, hint=_(_GO_UNITS_HINT)
+            value=text, hint=_(hint)
         )
     message = _("The duration {value!r} has the unknown unit {unit!r}: {hint}.").format(
-        value=text, unit=unit, hint=_(_GO_UNITS_HINT)
+        value=text, unit=unit, hint=_(hint)
     )
     if unit in HUMAN_UNITS:
         try:

@@ -77,6 +77,17 @@ def run_step(step: Step, ctx: Context, *, force: bool = False) -> Outcome:
     return Outcome(StepStatus.DONE, seconds=time.monotonic() - started)
 
 
+def plan_problems(steps: list[Step], ctx: Context) -> list[str]:
+    """Return what would stop a real run, as found by the steps' plans."""
+    problems: list[str] = []
+    for step in steps:
+        try:
+            problems.extend(step.plan(ctx).problems)
+        except EXPECTED_ERRORS as error:
+            problems.append(f"{_(step.title)}: {error}")
+    return problems
+
+
 def render_plan(steps: list[Step], ctx: Context) -> list[str]:
     """Return every step's plan as text, headed by its number and title."""
     lines: list[str] = []

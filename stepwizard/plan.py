@@ -76,6 +76,8 @@ class Plan:
 
     actions: list[Action] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # What would stop the real run, found without changing anything (a missing file, say).
+    problems: list[str] = field(default_factory=list)
 
     def command(self, *argv: str, purpose: str = "", user: str | None = None,
                 env: dict[str, str] | None = None, stdin_note: str | None = None) -> None:
@@ -95,7 +97,8 @@ class Plan:
 
     def render(self) -> list[str]:
         """Return the plan as text lines for the UI and the ``plan`` command."""
-        lines = [_("note: {note}").format(note=note) for note in self.notes]
+        lines = [_("problem: {problem}").format(problem=problem) for problem in self.problems]
+        lines += [_("note: {note}").format(note=note) for note in self.notes]
         for action in self.actions:
             lines.extend(action.render().splitlines())
         return lines

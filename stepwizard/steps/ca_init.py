@@ -132,10 +132,11 @@ class CaInit(Step):
         if existing_pki_entries(ctx):
             plan.notes.append(_("a PKI already exists in {path}: it is kept unless you confirm "
                                 "replacing it").format(path=answers.steppath))
-        for source in (answers.password_file, answers.provisioner_password_file):
+        for name, source in (("password_file", answers.password_file),
+                             ("provisioner_password_file", answers.provisioner_password_file)):
             problem = password_source_problem(_path(source))
             if problem:
-                plan.notes.append(problem)
+                plan.problems.append(f"{name}: {problem}")
         plan.write(answers.ca_password_path, None, owner=user, group=user, mode=0o600,
                    secret=True, purpose=_("password of the CA keys"))
         plan.write(answers.provisioner_password_path, None, owner=user, group=user,

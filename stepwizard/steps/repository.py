@@ -144,8 +144,9 @@ class Repository(Step):
         if expected:
             plan.notes.append(_("expected key fingerprint: {fp}").format(fp=expected))
         elif answers.trust_on_first_use:
-            plan.notes.append(_("no expected key fingerprint is set: the downloaded key is "
-                                "trusted on first use and its fingerprint is logged"))
+            plan.notes.append(_("no expected key fingerprint is set: the wizard asks you to "
+                                "confirm the downloaded key's fingerprint, and a headless run "
+                                "accepts it (trust on first use) and logs it"))
         else:
             plan.notes.append(_("no expected key fingerprint is set: the wizard shows the "
                                 "downloaded key's fingerprint for you to confirm; a headless "

@@ -69,14 +69,27 @@ def test_backup_outside_folder(tmp_path: Path) -> None:
 
 def test_cli_apply_dry_run_prints_every_step(capsys: pytest.CaptureFixture[str],
                                              tmp_path: Path) -> None:
-    code = cli.main(["apply", "--answers", str(EXAMPLE), "--dry-run",
+    code = cli.main(["apply", "--answers", str(EXAMPLE), "--dry-run", "--trust-on-first-use",
                      "--log-file", str(tmp_path / "log")])
     out = capsys.readouterr().out
     assert code == 0
     for number in range(1, 10):
         assert f"[{number}/9]" in out
     assert "step ca init" in out
-    assert "dry run: nothing was run or written" in out
+    assert "dry run: nothing was run, only the log was written" in out
+
+
+def test_cli_dry_run_reports_blocking_problems(capsys: pytest.CaptureFixture[str],
+                                               tmp_path: Path) -> None:
+    """A dry run that a real run could not follow exits 1 and says why."""
+    answers = tmp_path / "answers.toml"
+    answers.write_text(EXAMPLE.read_text() + f'password_file = "{tmp_path}/absent"\n')
+    code = cli.main(["apply", "--answers", str(answers), "--dry-run",
+                     "--log-file", str(tmp_path / "log")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "password_file: password file" in err
+    assert "--trust-on-first-use" in err
 
 
 def test_cli_plan(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
