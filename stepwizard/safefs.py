@@ -9,6 +9,7 @@ O_NOFOLLOW, and files are then handled through descriptors relative to their fol
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import stat
@@ -39,7 +40,7 @@ def open_folder(path: Path) -> Iterator[int]:
             try:
                 child = os.open(part, _FOLDER_FLAGS, dir_fd=descriptor)
             except OSError as error:
-                if error.errno in (40, 20):  # ELOOP: a link; ENOTDIR: not a folder
+                if error.errno in (errno.ELOOP, errno.ENOTDIR):
                     raise _link_error(path) from error
                 raise
             os.close(descriptor)
@@ -49,17 +50,22 @@ def open_folder(path: Path) -> Iterator[int]:
         os.close(descriptor)
 
 
+def _open_file(path: Path) -> int:
+    """Open ``path`` for reading without following a link; return the descriptor."""
+    with open_folder(path.parent) as folder:
+        try:
+            return os.open(path.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+                           | os.O_NONBLOCK, dir_fd=folder)
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise _link_error(path) from error
+            raise
+
+
 def read_bytes(path: Path, limit: int = MAX_READ_BYTES) -> bytes:
     """Read a regular file without following links; raise StepError for a link or a device."""
     path = Path(os.path.abspath(path))
-    with open_folder(path.parent) as folder:
-        try:
-            descriptor = os.open(path.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
-                                 | os.O_NONBLOCK, dir_fd=folder)
-        except OSError as error:
-            if error.errno == 40:
-                raise _link_error(path) from error
-            raise
+    descriptor = _open_file(path)
     with os.fdopen(descriptor, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise StepError(_("{path} is not a regular file").format(path=path))
@@ -119,15 +125,7 @@ def replace_file(path: Path, data: bytes, *, uid: int, gid: int, mode: int) -> N
 
 def set_owner_and_mode(path: Path, *, uid: int, gid: int, mode: int | None = None) -> None:
     """Set the owner (and mode) of a regular file without following a link."""
-    path = Path(os.path.abspath(path))
-    with open_folder(path.parent) as folder:
-        try:
-            descriptor = os.open(path.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
-                                 | os.O_NONBLOCK, dir_fd=folder)
-        except OSError as error:
-            if error.errno == 40:
-                raise _link_error(path) from error
-            raise
+    descriptor = _open_file(Path(os.path.abspath(path)))
     try:
         os.fchown(descriptor, uid, gid)
         if mode is not None:
