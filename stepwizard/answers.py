@@ -323,7 +323,7 @@ class Answers(BaseModel):
     def _check_url(cls, value: str, info: ValidationInfo) -> str:
         value = value.strip()
         # apt checks the repository's signature, so a plain-HTTP mirror or cache such as
-        # apt-cacher-ng is safe; the key itself is what that check trusts and needs HTTPS.
+        # apt-cacher-ng is safe. The key is what that check trusts, so it needs HTTPS.
         if info.field_name == "repository_url" and value.startswith("http://"):
             value = "https://" + value.removeprefix("http://")
             plain = True

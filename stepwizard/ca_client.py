@@ -129,8 +129,3 @@ def require_running(ctx: Context) -> None:
         raise StepError(_("step-ca does not answer at {url} ({error}): start the service "
                           "(systemctl start step-ca) and read 'journalctl -u step-ca'").format(
                               url=ctx.answers.ca_url, error=status.error or _("not healthy")))
-
-
-def root_path(ctx: Context) -> Path:
-    """Return the root certificate's path."""
-    return Path(ctx.answers.root_cert_path)

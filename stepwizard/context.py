@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from stepwizard.answers import Answers
@@ -28,7 +28,6 @@ class Context:
     step_ca_binary: str = "/usr/bin/step-ca"
     # How long to wait for step-ca to answer after a start, in seconds.
     start_timeout: float = 60.0
-    extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for secret in (self.ca_password, self.provisioner_password):

@@ -43,7 +43,7 @@ MAX_NANOSECONDS = 2**63 - 1
 _COMPONENT = re.compile(r"(?P<number>[0-9]*(?:\.[0-9]*)?)(?P<unit>[^0-9.]*)")
 
 _GO_UNITS_HINT = N_("use Go duration units ns, us, ms, s, m, h; 28 days is 672h")
-# Where operators type durations, days and weeks are accepted too.
+# Hint for durations typed by operators, who may also use days and weeks.
 _HUMAN_UNITS_HINT = N_("use the units ns, us, ms, s, m, h, d (days) or w (weeks), for example "
                        "28d or 672h")
 

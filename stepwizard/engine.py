@@ -11,19 +11,20 @@ from stepwizard.context import Context
 from stepwizard.i18n import _
 from stepwizard.interaction import NeedsOperator
 from stepwizard.runner import CommandError
-from stepwizard.state import StepStatus
+from stepwizard.state import StateFileError, StepStatus
 from stepwizard.stepcli import PromptError
 from stepwizard.steps.base import Step, StepError
 
 log = logging.getLogger(__name__)
 
 # Errors a step may raise that the operator can act on; anything else is a bug to report.
-EXPECTED_ERRORS = (StepError, CommandError, PromptError, NeedsOperator, OSError, ValueError)
+EXPECTED_ERRORS = (StepError, CommandError, PromptError, NeedsOperator, StateFileError, OSError,
+                   ValueError)
 
 
 @dataclass
 class Failure:
-    """What the operator sees when a step fails: the message, the command and its last lines."""
+    """Report of a failed step for the operator: the message, the command and its last lines."""
 
     message: str
     command: str = ""
@@ -64,17 +65,25 @@ def run_step(step: Step, ctx: Context, *, force: bool = False) -> Outcome:
     except EXPECTED_ERRORS as error:
         failure = describe_failure(error)
         log.error("step %s failed: %s", step.id, failure.message)
-        ctx.state.record(step.id, StepStatus.FAILED, failure.message)
+        _record_failure(ctx, step, failure)
         return Outcome(StepStatus.FAILED, failure, time.monotonic() - started)
     except Exception as error:
         log.exception("step %s failed unexpectedly", step.id)
         failure = Failure(_("unexpected error in step {step}: {error!r}; see the log file")
                           .format(step=step.id, error=error))
-        ctx.state.record(step.id, StepStatus.FAILED, failure.message)
+        _record_failure(ctx, step, failure)
         return Outcome(StepStatus.FAILED, failure, time.monotonic() - started)
     ctx.state.record(step.id, StepStatus.DONE)
     log.info("step %s done in %.1fs", step.id, time.monotonic() - started)
     return Outcome(StepStatus.DONE, seconds=time.monotonic() - started)
+
+
+def _record_failure(ctx: Context, step: Step, failure: Failure) -> None:
+    """Record a failed step; a state file that cannot be written only costs the resume."""
+    try:
+        ctx.state.record(step.id, StepStatus.FAILED, failure.message)
+    except StateFileError as error:
+        log.error("step %s: cannot record the failure: %s", step.id, error)
 
 
 def plan_problems(steps: list[Step], ctx: Context) -> list[str]:

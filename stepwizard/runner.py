@@ -153,8 +153,3 @@ class Runner:
                 log.info("  | %s", line)
             raise CommandError(full, returncode, list(tail), hint)
         return CommandResult(full, returncode, lines)
-
-    def succeeds(self, argv: Sequence[str], **kwargs: object) -> bool:
-        """Run a quiet probe and tell whether it exited 0."""
-        result = self.run(argv, check=False, quiet=True, **kwargs)  # type: ignore[arg-type]
-        return result.returncode == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 
 from stepwizard import safefs
@@ -19,7 +20,7 @@ from stepwizard.steps.base import Step, StepError
 
 log = logging.getLogger(__name__)
 
-# What step ca init writes under STEPPATH; moved aside together when a PKI is replaced.
+# Folders step ca init fills under STEPPATH, moved aside together when a PKI is replaced.
 PKI_ENTRIES = ("config", "certs", "secrets", "db", "templates")
 # step ca init --acme always names its ACME provisioner this way.
 STEP_ACME_NAME = "acme"
@@ -190,10 +191,10 @@ class CaInit(Step):
         ctx.say(_("root fingerprint: {fp}").format(fp=computed))
 
     def _prompts(self, ctx: Context) -> list[Prompt]:
-        """Prompts init may still show although every answer is given by flag."""
+        """Return the prompts init may still show although every value is given by flag."""
 
-        def overwrite(match: object) -> str | None:
-            name = getattr(match, "group", lambda _i: "?")(1)
+        def overwrite(match: re.Match[str]) -> str | None:
+            name = match.group(1)
             allowed = ctx.interaction.confirm(
                 Topic.OVERWRITE_FILE, _("Overwrite a file?"),
                 _("step ca init wants to overwrite {file}. Overwrite it?").format(file=name))

@@ -16,7 +16,7 @@ from stepwizard.steps.base import Step, StepError
 
 @dataclass(frozen=True)
 class CaSummary:
-    """What the operator records and what clients need; nothing in it is secret."""
+    """Facts the operator records and clients need; none of them is secret."""
 
     ca_url: str
     acme_directory_url: str

@@ -253,3 +253,18 @@ def test_escaped_database_password_masked(tmp_path: Path) -> None:
 def test_ca_json_huge_numbers_refused(text: str) -> None:
     with pytest.raises(CaConfigError):
         parse_ca_config(text, "ca.json")
+
+
+def test_unwritable_state_fails_step_cleanly(tmp_path: Path) -> None:
+    """A state file that breaks mid-run turns into a failed step, not a crash."""
+    from stepwizard.engine import run_step
+    from stepwizard.steps.summary import Summary
+
+    ctx = context(tmp_path / "ca")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    ctx.state.path = blocker / "state.json"
+    outcome = run_step(Summary(), ctx)
+    assert outcome.status is StepStatus.FAILED
+    assert outcome.failure is not None
+    assert "--state-file" in outcome.failure.message
